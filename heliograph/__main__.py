@@ -1,0 +1,5 @@
+import sys
+
+from heliograph.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""The `heliograph` command: server, administration, and the command-line client."""

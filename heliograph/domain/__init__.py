@@ -1,0 +1,1 @@
+"""Entities, limits, permission rules and error codes. Pure Python, no I/O."""

@@ -1,0 +1,152 @@
+"""The entities clients see. Plain dataclasses: the gateway encodes them as JSON as they are,
+and the API schema is generated from these same definitions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Visibility(str, Enum):
+    """Who may see something of a user (last-seen time)."""
+
+    EVERYBODY = "everybody"
+    CONTACTS = "contacts"
+    NOBODY = "nobody"
+
+
+class Reachability(str, Enum):
+    """Who may start a private chat with a user."""
+
+    EVERYBODY = "everybody"
+    CONTACTS = "contacts"
+
+
+class ChatKind(str, Enum):
+    PRIVATE = "private"
+    GROUP = "group"
+    CHANNEL = "channel"
+
+
+@dataclass(slots=True)
+class MessageEntity:
+    """A formatting span. `offset` and `length` count UTF-16 code units, as in Telegram."""
+
+    type: str
+    offset: int
+    length: int
+    url: str | None = None
+    language: str | None = None
+    user_id: int | None = None
+
+
+@dataclass(slots=True)
+class ForwardOrigin:
+    """Where a forwarded message first came from."""
+
+    sender_id: int | None
+    sender_name: str
+    chat_id: int
+    message_id: int
+    date: int
+
+
+@dataclass(slots=True)
+class Reaction:
+    """One emoji on a message: how many chose it, and (up to a few) who."""
+
+    emoji: str
+    count: int
+    user_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Message:
+    id: int
+    chat_id: int
+    sender_id: int | None
+    date: int
+    text: str
+    entities: list[MessageEntity] = field(default_factory=list)
+    reply_to_message_id: int | None = None
+    forward_origin: ForwardOrigin | None = None
+    edit_date: int | None = None
+    pinned: bool = False
+    reactions: list[Reaction] = field(default_factory=list)
+    service: str | None = None
+
+
+@dataclass(slots=True)
+class User:
+    """A user as others see them: private fields are left out by the privacy rules."""
+
+    id: int
+    username: str | None
+    display_name: str
+    bio: str = ""
+    is_contact: bool = False
+    online: bool | None = None
+    last_seen: int | None = None
+    deleted: bool = False
+
+
+@dataclass(slots=True)
+class PrivacySettings:
+    last_seen: Visibility = Visibility.EVERYBODY
+    private_chats: Reachability = Reachability.EVERYBODY
+
+
+@dataclass(slots=True)
+class Account:
+    """The signed-in user's own view of themself."""
+
+    id: int
+    username: str | None
+    display_name: str
+    bio: str
+    privacy: PrivacySettings
+    created_at: int
+
+
+@dataclass(slots=True)
+class Session:
+    id: int
+    device_name: str
+    client: str
+    ip: str
+    created_at: int
+    last_active_at: int
+    current: bool = False
+
+
+@dataclass(slots=True)
+class Draft:
+    text: str
+    entities: list[MessageEntity] = field(default_factory=list)
+    reply_to_message_id: int | None = None
+    date: int = 0
+
+
+@dataclass(slots=True)
+class Chat:
+    """A chat as one member sees it in the chat list."""
+
+    id: int
+    kind: ChatKind
+    title: str
+    peer_user_id: int | None
+    unread_count: int
+    read_inbox_max_id: int
+    read_outbox_max_id: int
+    last_message: Message | None
+    last_activity: int
+    pinned_message_ids: list[int] = field(default_factory=list)
+    draft: Draft | None = None
+
+
+@dataclass(slots=True)
+class State:
+    """A position in the user's common box."""
+
+    pts: int
+    date: int

@@ -1,0 +1,2 @@
+"""The client API gateway: HTTP and WebSocket over one method table. Parses, authenticates,
+calls a service, encodes. No business rules live here."""

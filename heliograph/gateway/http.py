@@ -1,0 +1,98 @@
+"""The aiohttp application: the API over HTTP, the WebSocket, health, metrics and docs."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from heliograph.domain.errors import ErrorCode, HeliographError
+from heliograph.gateway.dispatch import Dispatcher, encode, parse_json
+from heliograph.gateway.hub import Hub
+from heliograph.gateway.metrics import Metrics
+from heliograph.gateway.ratelimit import DEFAULT_RATES, Rate, RateLimiter
+from heliograph.gateway.ws import websocket
+from heliograph.services.context import App
+
+log = logging.getLogger("heliograph.http")
+JSON = "application/json"
+
+
+class Gateway:
+    """Everything the handlers share in one process."""
+
+    def __init__(self, app: App, rates: dict[str, Rate] | None = None) -> None:
+        self.app = app
+        self.metrics = Metrics()
+        self.hub = Hub(on_delivered=self.metrics.updates_delivered.inc)
+        self.dispatcher = Dispatcher(app, RateLimiter(rates or DEFAULT_RATES), self.metrics)
+        self.sockets: set[web.WebSocketResponse] = set()
+        self.ready = False
+        self.closing = False
+
+
+def _error_response(error: HeliographError) -> web.Response:
+    headers = {}
+    if error.code is ErrorCode.FLOOD_WAIT:
+        headers["Retry-After"] = str(error.extra.get("retry_after", 1))
+    return web.Response(
+        body=encode({"ok": False, "error": error.to_dict()}),
+        status=error.code.status,
+        content_type=JSON,
+        headers=headers,
+    )
+
+
+async def api_call(request: web.Request) -> web.Response:
+    gw: Gateway = request.app["gateway"]
+    try:
+        if request.content_length is not None and request.content_length > gw.app.limits.body_bytes:
+            raise HeliographError(ErrorCode.BODY_TOO_LARGE, "the request body is too large")
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            raise HeliographError(
+                ErrorCode.BODY_TOO_LARGE, "the request body is too large"
+            ) from None
+        result = await gw.dispatcher.call(
+            request.match_info["method"],
+            parse_json(body),
+            caller=None,
+            authorization=request.headers.get("Authorization"),
+            ip=request.remote or "",
+        )
+    except HeliographError as e:
+        return _error_response(e)
+    return web.Response(body=encode({"ok": True, "result": result}), content_type=JSON)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    gw: Gateway = request.app["gateway"]
+    if not gw.ready or gw.closing:
+        return web.json_response({"status": "starting" if not gw.ready else "stopping"}, status=503)
+    return web.json_response({"status": "ok"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    gw: Gateway = request.app["gateway"]
+    return web.Response(body=gw.metrics.render(), content_type="text/plain")
+
+
+def build_web_app(gateway: Gateway) -> web.Application:
+    web_app = web.Application(client_max_size=gateway.app.limits.body_bytes)
+    web_app["gateway"] = gateway
+    routes: list[Any] = [
+        web.get("/healthz", healthz),
+        web.get("/metrics", metrics),
+        web.get("/api/ws", websocket),
+        web.post("/api/{method}", api_call),
+    ]
+    try:
+        from heliograph.gateway import docs
+
+        routes += docs.routes()
+    except ImportError:  # the docs module is optional while it is being built
+        pass
+    web_app.add_routes(routes)
+    return web_app

@@ -1,0 +1,130 @@
+"""The connections this process holds, and delivery of bus payloads to them.
+
+Every node receives every payload; the hub reads its small header and forwards the body to
+the local sessions it names. Update bodies are encoded once by the publisher; each recipient
+gets the same bytes with its own pts spliced in front."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from heliograph.services.context import EVENT, REVOKE, UPDATE, parse_envelope
+
+log = logging.getLogger("heliograph.hub")
+
+# A session whose socket cannot keep up is closed; it reconnects and catches up with
+# getDifference, so memory stays bounded and nothing is lost.
+MAX_PENDING_FRAMES = 10_000
+CLOSE_REVOKED = 4001
+CLOSE_TOO_SLOW = 4008
+
+
+class Socket(Protocol):
+    async def send_frame(self, message: bytes, opcode: Any, compress: int | None = None) -> None: ...
+    async def close(self, *, code: int = ..., message: bytes = ...) -> bool: ...
+
+
+class Connection:
+    """One WebSocket of one session. Frames queued while a write is in progress go out
+    together as one JSON array: fewer writes under load, same order."""
+
+    __slots__ = ("_flushing", "_pending", "_text", "closed", "session_id", "user_id", "ws")
+
+    def __init__(self, ws: Socket, user_id: int, session_id: int, text_opcode: Any) -> None:
+        self.ws = ws
+        self.user_id = user_id
+        self.session_id = session_id
+        self.closed = False
+        self._pending: list[bytes] = []
+        self._flushing = False
+        self._text = text_opcode
+
+    def push(self, frame: bytes) -> None:
+        if self.closed:
+            return
+        if len(self._pending) >= MAX_PENDING_FRAMES:
+            self.close(CLOSE_TOO_SLOW, b"too slow: reconnect and call getDifference")
+            return
+        self._pending.append(frame)
+        if not self._flushing:
+            self._flushing = True
+            asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending and not self.closed:
+                batch, self._pending = self._pending, []
+                data = batch[0] if len(batch) == 1 else b"[" + b",".join(batch) + b"]"
+                await self.ws.send_frame(data, self._text)
+        except (ConnectionError, RuntimeError):
+            self.closed = True
+        finally:
+            self._flushing = False
+
+    def close(self, code: int, reason: bytes) -> None:
+        if not self.closed:
+            self.closed = True
+            self._pending.clear()
+            asyncio.get_running_loop().create_task(self.ws.close(code=code, message=reason))
+
+
+def update_frame(pts: int, body: bytes) -> bytes:
+    """`{"type":"update","update":{"pts":..,"pts_count":1, ...body}}` without re-encoding."""
+    return b'{"type":"update","update":{"pts":%d,"pts_count":1,%s}' % (pts, body[1:])
+
+
+class Hub:
+    def __init__(self, on_delivered: Callable[[int], None] | None = None) -> None:
+        self.by_user: dict[int, set[Connection]] = {}
+        self._on_delivered = on_delivered
+
+    def add(self, connection: Connection) -> bool:
+        """Register a connection; True when it is the user's first on this node."""
+        conns = self.by_user.setdefault(connection.user_id, set())
+        conns.add(connection)
+        return len(conns) == 1
+
+    def remove(self, connection: Connection) -> bool:
+        """Forget a connection; True when it was the user's last on this node."""
+        conns = self.by_user.get(connection.user_id)
+        if conns is None:
+            return False
+        conns.discard(connection)
+        if not conns:
+            del self.by_user[connection.user_id]
+            return True
+        return False
+
+    def connections(self) -> list[Connection]:
+        return [c for conns in self.by_user.values() for c in conns]
+
+    def on_bus(self, payload: bytes) -> None:
+        kind, header, body = parse_envelope(payload)
+        delivered = 0
+        if kind == UPDATE:
+            for user_id, pts in header["to"]:
+                conns = self.by_user.get(user_id)
+                if conns:
+                    frame = update_frame(pts, body)
+                    for conn in conns:
+                        conn.push(frame)
+                        delivered += 1
+        elif kind == EVENT:
+            skip = header.get("skip")
+            for user_id in header["to"]:
+                for conn in self.by_user.get(user_id, ()):
+                    if conn.session_id != skip:
+                        conn.push(body)
+                        delivered += 1
+        elif kind == REVOKE:
+            ended = set(header["sessions"])
+            for conn in list(self.by_user.get(header["user"], ())):
+                if conn.session_id in ended:
+                    conn.close(CLOSE_REVOKED, b"SESSION_REVOKED")
+        else:
+            log.warning("unknown bus payload kind %r", kind)
+        if delivered and self._on_delivered is not None:
+            self._on_delivered(delivered)

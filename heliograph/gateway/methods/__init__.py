@@ -1,0 +1,93 @@
+"""The method table: every client API method, its parameters, result and documentation.
+
+HTTP (`POST /api/<name>`) and WebSocket RPC both dispatch through `METHODS`, and the OpenAPI
+schema and the reference page are generated from it, so the three cannot drift."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from heliograph.services.context import App, Caller
+
+
+class Params(BaseModel):
+    """Base of every method's parameters: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoParams(Params):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    app: App
+    caller: Caller | None
+    ip: str
+    # Set on WebSocket calls: lets a method answer with the state of this connection.
+    connection: Any = None
+
+    @property
+    def user(self) -> Caller:
+        assert self.caller is not None, "method needs authentication"
+        return self.caller
+
+
+Handler = Callable[[Context, Any], Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Method:
+    name: str
+    params: type[Params]
+    result: Any
+    handler: Handler
+    summary: str
+    doc: str
+    group: str
+    auth: bool
+    rate: str
+
+
+METHODS: dict[str, Method] = {}
+
+P = TypeVar("P", bound=Params)
+F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+
+
+def method(
+    name: str, params: type[Params], result: Any, *, group: str, auth: bool = True,
+    rate: str = "default",
+) -> Callable[[F], F]:
+    """Register a method. The handler's docstring is its documentation: first line the
+    summary, the rest the description."""
+
+    def register(handler: F) -> F:
+        if name in METHODS:
+            raise ValueError(f"method {name} registered twice")
+        doc = (handler.__doc__ or "").strip()
+        summary, _, rest = doc.partition("\n")
+        METHODS[name] = Method(
+            name, params, result, handler, summary.strip(), _dedent(rest), group, auth, rate
+        )
+        return handler
+
+    return register
+
+
+def _dedent(text: str) -> str:
+    import textwrap
+
+    return textwrap.dedent(text).strip()
+
+
+def load_all() -> dict[str, Method]:
+    """Import every method module so its methods register."""
+    from heliograph.gateway.methods import account, chats, contacts, sync  # noqa: F401
+
+    return METHODS

@@ -1,0 +1,117 @@
+"""The WebSocket endpoint: RPC calls and pushed updates on one socket.
+
+Protocol (all text frames of JSON):
+  client → {"type": "auth", "token": "..."}            (first frame, unless the upgrade request
+                                                        carried Authorization: Bearer)
+  server → {"type": "ready", "user_id": .., "session_id": .., "state": {"pts": .., "date": ..}}
+  client → {"id": 7, "method": "sendMessage", "params": {...}}
+  server → {"id": 7, "result": {...}}  or  {"id": 7, "error": {"code": "...", "message": "..."}}
+  server → {"type": "update", "update": {"pts": .., "pts_count": 1, "type": "...", ...}}
+  server → {"type": "event", "event": {"type": "typing", ...}}
+A server frame may also be a JSON array of such objects, sent when several were ready at once.
+Close codes: 4001 session ended, 4003 bad authentication, 4008 too slow (reconnect and call
+getDifference)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from aiohttp import WSMsgType, web
+
+from heliograph.domain.errors import ErrorCode, HeliographError
+from heliograph.gateway.dispatch import parse_json
+from heliograph.gateway.hub import CLOSE_REVOKED, Connection
+from heliograph.services import accounts, profiles, sync
+from heliograph.services.context import Caller
+
+if TYPE_CHECKING:
+    from heliograph.gateway.http import Gateway
+
+log = logging.getLogger("heliograph.ws")
+AUTH_TIMEOUT = 15
+CLOSE_BAD_AUTH = 4003
+
+
+async def _authenticate(gw: Gateway, request: web.Request, ws: web.WebSocketResponse) -> Caller:
+    header = request.headers.get("Authorization")
+    if header is not None:
+        return await gw.dispatcher.authenticate(header, request.remote or "")
+    msg = await ws.receive(timeout=AUTH_TIMEOUT)
+    if msg.type is not WSMsgType.TEXT:
+        raise HeliographError(ErrorCode.AUTH_REQUIRED, "the first frame must be an auth frame")
+    frame = parse_json(msg.data.encode())
+    if not isinstance(frame, dict) or frame.get("type") != "auth":
+        raise HeliographError(ErrorCode.AUTH_REQUIRED, 'send {"type": "auth", "token": ...} first')
+    token = frame.get("token")
+    if not isinstance(token, str):
+        raise HeliographError(ErrorCode.AUTH_REQUIRED, "token must be a string")
+    return await gw.dispatcher.authenticate(f"Bearer {token}", request.remote or "")
+
+
+async def websocket(request: web.Request) -> web.WebSocketResponse:
+    gw: Gateway = request.app["gateway"]
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=gw.app.limits.body_bytes)
+    await ws.prepare(request)
+    try:
+        caller = await _authenticate(gw, request, ws)
+    except (HeliographError, TimeoutError) as e:
+        error = e if isinstance(e, HeliographError) else HeliographError(
+            ErrorCode.AUTH_REQUIRED, "no auth frame in time"
+        )
+        await ws.send_bytes(orjson.dumps({"type": "error", "error": error.to_dict()}))
+        await ws.close(code=CLOSE_BAD_AUTH, message=error.code.name.encode())
+        return ws
+
+    conn = Connection(ws, caller.user_id, caller.session_id, WSMsgType.TEXT)
+    first_here = gw.hub.add(conn)
+    gw.metrics.connections.inc()
+    gw.sockets.add(ws)
+    try:
+        state = await sync.get_state(gw.app, caller)
+        ready = {"type": "ready", "user_id": caller.user_id, "session_id": caller.session_id,
+                 "state": state}
+        conn.push(orjson.dumps(ready))
+        if first_here:
+            await profiles.set_presence(gw.app, caller.user_id, online=True)
+        async for msg in ws:
+            if msg.type is WSMsgType.TEXT:
+                await _handle_call(gw, request, conn, caller, msg.data.encode())
+            elif msg.type is WSMsgType.BINARY:
+                await _handle_call(gw, request, conn, caller, msg.data)
+    finally:
+        gw.sockets.discard(ws)
+        gw.metrics.connections.dec()
+        if gw.hub.remove(conn) and not gw.closing:
+            with contextlib.suppress(Exception):
+                await profiles.set_presence(gw.app, caller.user_id, online=False)
+    return ws
+
+
+async def _handle_call(
+    gw: Gateway, request: web.Request, conn: Connection, caller: Caller, data: bytes
+) -> None:
+    call_id: Any = None
+    try:
+        frame = parse_json(data)
+        if not isinstance(frame, dict) or not isinstance(frame.get("method"), str):
+            raise HeliographError(
+                ErrorCode.BAD_REQUEST, 'a call is {"id": .., "method": "..", "params": {..}}'
+            )
+        call_id = frame.get("id")
+        # A session ended elsewhere is refused at once, even on a socket already open.
+        if not await accounts.session_alive(gw.app, caller.session_id):
+            conn.close(CLOSE_REVOKED, b"SESSION_REVOKED")
+            raise HeliographError(ErrorCode.SESSION_REVOKED, "this session has ended")
+        result = await gw.dispatcher.call(
+            frame["method"], frame.get("params"), caller=caller, ip=request.remote or "",
+            connection=conn,
+        )
+        conn.push(orjson.dumps({"id": call_id, "result": result}))
+    except HeliographError as e:
+        conn.push(orjson.dumps({"id": call_id, "error": e.to_dict()}))
+    except asyncio.CancelledError:
+        raise

@@ -1,0 +1,93 @@
+"""One server process: opens the store, runs migrations, joins the bus, serves the gateway,
+and shuts down gracefully (requests in flight finish, sockets close with "going away")."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import ssl
+
+from aiohttp import WSCloseCode, web
+
+from heliograph.bus import create_bus
+from heliograph.config import Config
+from heliograph.gateway.http import Gateway, build_web_app
+from heliograph.services.context import App, Settings
+from heliograph.store.db import open_database
+from heliograph.store.migrate import migrate
+
+log = logging.getLogger("heliograph.server")
+
+
+class Server:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.db = open_database(config.effective_database_url)
+        self.bus = create_bus(config.bus_url or None)
+        self.app = App(
+            db=self.db,
+            bus=self.bus,
+            limits=config.limits,
+            settings=Settings(large_chat_threshold=config.large_chat_threshold),
+        )
+        self.gateway = Gateway(self.app, config.rates)
+        self._runner: web.AppRunner | None = None
+        self.port = config.port
+
+    async def start(self) -> None:
+        await self.db.open()
+        applied = await migrate(self.db)
+        if applied:
+            log.info("applied migrations: %s", ", ".join(applied))
+        await self.bus.start()
+        self.bus.subscribe(self.gateway.hub.on_bus)
+        self._runner = web.AppRunner(
+            build_web_app(self.gateway),
+            shutdown_timeout=self.config.shutdown_timeout,
+            access_log=None,
+            handle_signals=False,
+        )
+        await self._runner.setup()
+        site = web.TCPSite(
+            self._runner, self.config.host, self.config.port, ssl_context=self._tls(),
+            reuse_address=True,
+        )
+        await site.start()
+        server = getattr(site, "_server", None)
+        if server is not None and server.sockets:
+            self.port = server.sockets[0].getsockname()[1]
+        self.gateway.ready = True
+        scheme = "https" if self.config.tls_cert else "http"
+        log.info("serving on %s://%s:%s", scheme, self.config.host, self.port)
+
+    def _tls(self) -> ssl.SSLContext | None:
+        if not self.config.tls_cert:
+            return None
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.config.tls_cert, self.config.tls_key or None)
+        return context
+
+    async def stop(self) -> None:
+        self.gateway.closing = True
+        for ws in list(self.gateway.sockets):
+            with contextlib.suppress(Exception):
+                await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
+        if self._runner is not None:
+            await self._runner.cleanup()  # waits for requests in flight
+        await self.bus.flush()
+        await self.bus.close()
+        await self.db.close()
+
+
+async def serve_forever(config: Config) -> None:
+    server = Server(config)
+    await server.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("shutting down")
+    await server.stop()

@@ -1,0 +1,115 @@
+"""What every service needs: the database, the bus, the limits and the clock; and the Outbox
+that collects a transaction's updates so they are published only after it commits."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from heliograph.bus import Bus
+from heliograph.domain.limits import Limits
+from heliograph.store import updates
+from heliograph.store.db import Conn, Database
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is asking: every service method takes one and checks it."""
+
+    user_id: int
+    session_id: int
+    is_admin: bool = False
+
+
+@dataclass(slots=True)
+class Settings:
+    large_chat_threshold: int = 200
+    login_code_seconds: int = 120
+    presence_ttl: int = 90
+
+
+@dataclass(slots=True)
+class App:
+    db: Database
+    bus: Bus
+    limits: Limits = field(default_factory=Limits)
+    settings: Settings = field(default_factory=Settings)
+    clock: Callable[[], float] = time.time
+
+    def now(self) -> int:
+        return int(self.clock())
+
+
+# --- bus envelopes --------------------------------------------------------------------------
+#
+# A bus payload is one kind byte, a small JSON header, a newline, and the body bytes. Nodes
+# read only the header to route; the body is encoded once by the publisher and forwarded to
+# every recipient session as it is (for updates, with the recipient's pts spliced in front).
+
+UPDATE = b"u"
+EVENT = b"e"
+REVOKE = b"r"
+
+
+def envelope(kind: bytes, header: dict[str, Any], body: bytes = b"") -> bytes:
+    return kind + orjson.dumps(header) + b"\n" + body
+
+
+def parse_envelope(payload: bytes) -> tuple[bytes, dict[str, Any], bytes]:
+    newline = payload.index(b"\n")
+    header: dict[str, Any] = orjson.loads(payload[1:newline])
+    return payload[:1], header, payload[newline + 1 :]
+
+
+@dataclass(slots=True)
+class Outbox:
+    """Updates written in one transaction, waiting for its commit to be published.
+
+    Updates with the same body (one new message for both members of a chat) share one bus
+    payload that lists each recipient's pts."""
+
+    updates: list[tuple[dict[str, Any], list[tuple[int, int]]]] = field(default_factory=list)
+    events: list[tuple[dict[str, Any], list[int], int | None]] = field(default_factory=list)
+    revoked: list[tuple[int, list[int]]] = field(default_factory=list)
+
+    async def add(
+        self,
+        tx: Conn,
+        user_ids: list[int],
+        kind: str,
+        chat_id: int | None,
+        stored: dict[str, Any],
+        body: dict[str, Any],
+        now: int,
+    ) -> dict[int, int]:
+        """Append one update to each user's box; `stored` is what the box keeps (pointers),
+        `body` what is pushed live (the same, hydrated). Returns each user's new pts."""
+        pts_by_user = {}
+        for user_id in user_ids:
+            pts_by_user[user_id] = await updates.append(tx, user_id, kind, chat_id, stored, now)
+        wire = {"type": kind, "chat_id": chat_id, **body} if chat_id is not None else {
+            "type": kind,
+            **body,
+        }
+        self.updates.append((wire, list(pts_by_user.items())))
+        return pts_by_user
+
+    def event(self, body: dict[str, Any], user_ids: list[int], skip_session: int | None = None) -> None:
+        """An ephemeral event (typing, presence): no pts, harmless to lose."""
+        self.events.append((body, user_ids, skip_session))
+
+    def revoke(self, user_id: int, session_ids: list[int]) -> None:
+        self.revoked.append((user_id, session_ids))
+
+    def publish(self, bus: Bus) -> None:
+        for wire, recipients in self.updates:
+            bus.publish(envelope(UPDATE, {"to": recipients}, orjson.dumps(wire)))
+        for body, user_ids, skip in self.events:
+            frame = orjson.dumps({"type": "event", "event": body})
+            bus.publish(envelope(EVENT, {"to": user_ids, "skip": skip}, frame))
+        for user_id, session_ids in self.revoked:
+            bus.publish(envelope(REVOKE, {"user": user_id, "sessions": session_ids}))

@@ -1,0 +1,153 @@
+"""What a user reads: the chat list, history, single messages and search."""
+
+from __future__ import annotations
+
+import orjson
+
+from heliograph.domain.entities import Chat, ChatKind, Draft, Message, MessageEntity
+from heliograph.domain.errors import ErrorCode, HeliographError
+from heliograph.domain.text import escape_like, normalize_for_search
+from heliograph.services.chats import peer_of, require_member
+from heliograph.services.context import App, Caller
+from heliograph.store import chats, messages, users
+from heliograph.store.db import Conn, Row
+
+
+def _page(app: App, limit: int) -> int:
+    if limit < 1 or limit > app.limits.page_max:
+        raise HeliographError(
+            ErrorCode.INVALID_PARAMS, f"limit must be between 1 and {app.limits.page_max}"
+        )
+    return limit
+
+
+def _draft(row: Row | None) -> Draft | None:
+    if row is None:
+        return None
+    entities = [MessageEntity(**e) for e in orjson.loads(row["entities"])]
+    return Draft(row["text"], entities, row["reply_to_id"], row["date"])
+
+
+async def _to_chats(conn: Conn, caller: Caller, rows: list[Row]) -> list[Chat]:
+    chat_ids = [r["id"] for r in rows]
+    last = await messages.last_visible_rows(conn, chat_ids, caller.user_id)
+    drafts = await chats.drafts_for(conn, caller.user_id, chat_ids)
+    peers = {r["id"]: peer_of(r["private_key"], caller.user_id) for r in rows if r["private_key"]}
+    names = {u["id"]: u for u in await users.get_many(conn, list(set(peers.values())))}
+    result = []
+    for r in rows:
+        chat_id = r["id"]
+        peer = peers.get(chat_id)
+        title = r["title"]
+        if peer is not None:
+            peer_row = names.get(peer)
+            title = "Deleted account" if peer_row is None or peer_row["deleted"] else (
+                peer_row["display_name"]
+            )
+        last_message = None
+        if chat_id in last:
+            last_message = (await messages.hydrate(conn, chat_id, [last[chat_id]]))[0]
+        result.append(
+            Chat(
+                id=chat_id,
+                kind=ChatKind(r["kind"]),
+                title=title,
+                peer_user_id=peer,
+                unread_count=await chats.unread_count(
+                    conn, chat_id, caller.user_id, r["read_inbox_max_id"]
+                ),
+                read_inbox_max_id=r["read_inbox_max_id"],
+                read_outbox_max_id=await chats.read_outbox_max_id(conn, chat_id, caller.user_id),
+                last_message=last_message,
+                last_activity=r["last_activity"],
+                pinned_message_ids=await messages.pinned_ids(conn, chat_id),
+                draft=_draft(drafts.get(chat_id)),
+            )
+        )
+    return result
+
+
+async def get_chats(
+    app: App, caller: Caller, limit: int = 50, before: tuple[int, int] | None = None
+) -> list[Chat]:
+    """The chat list by last activity; page with `before` = (last_activity, id) of the last
+    chat of the previous page. Private chats nobody has written in yet are left out."""
+    limit = _page(app, limit)
+    async with app.db.read() as conn:
+        found: list[Row] = []
+        cursor = before
+        while len(found) < limit:
+            rows = await chats.list_for_user(conn, caller.user_id, limit, cursor)
+            found += [r for r in rows if r["last_message_id"] > 0 or r["kind"] != "private"]
+            if len(rows) < limit:
+                break
+            cursor = (rows[-1]["last_activity"], rows[-1]["id"])
+        return await _to_chats(conn, caller, found[:limit])
+
+
+async def get_chat(app: App, caller: Caller, chat_id: int) -> Chat:
+    async with app.db.read() as conn:
+        await require_member(conn, caller, chat_id)
+        row = await chats.get(conn, chat_id)
+        member = await chats.membership(conn, chat_id, caller.user_id)
+        assert row is not None and member is not None
+        merged = {**dict(row), "read_inbox_max_id": member["read_inbox_max_id"]}
+        return (await _to_chats(conn, caller, [merged]))[0]
+
+
+async def get_history(
+    app: App,
+    caller: Caller,
+    chat_id: int,
+    offset_id: int | None = None,
+    newer: bool = False,
+    limit: int = 50,
+) -> list[Message]:
+    """Messages before `offset_id` (or the newest), or after it with `newer`; always returned
+    oldest first."""
+    limit = _page(app, limit)
+    async with app.db.read() as conn:
+        await require_member(conn, caller, chat_id)
+        rows = await messages.history_rows(conn, chat_id, caller.user_id, offset_id, newer, limit)
+        if not newer:
+            rows = list(reversed(rows))
+        return await messages.hydrate(conn, chat_id, rows)
+
+
+async def get_messages(app: App, caller: Caller, chat_id: int, ids: list[int]) -> list[Message]:
+    if not ids or len(ids) > app.limits.ids_per_request:
+        raise HeliographError(
+            ErrorCode.INVALID_PARAMS, f"give 1 to {app.limits.ids_per_request} message ids"
+        )
+    async with app.db.read() as conn:
+        await require_member(conn, caller, chat_id)
+        rows = await messages.get_rows(conn, chat_id, sorted(set(ids)), caller.user_id)
+        return await messages.hydrate(conn, chat_id, rows)
+
+
+async def search_messages(
+    app: App,
+    caller: Caller,
+    query: str,
+    chat_id: int | None = None,
+    limit: int = 50,
+    before: tuple[int, int, int] | None = None,
+) -> list[Message]:
+    """Substring search in the caller's chats (or one chat), newest first, in any script:
+    both sides are normalised (case, Arabic/Persian letter forms, digits, diacritics)."""
+    limit = _page(app, limit)
+    if len(query) > app.limits.search_query_max:
+        raise HeliographError(ErrorCode.INVALID_PARAMS, "the search query is too long")
+    term = normalize_for_search(query)
+    if not term:
+        raise HeliographError(ErrorCode.INVALID_PARAMS, "the search query is empty")
+    async with app.db.read() as conn:
+        if chat_id is not None:
+            await require_member(conn, caller, chat_id)
+        rows = await messages.search_rows(
+            conn, caller.user_id, f"%{escape_like(term)}%", chat_id, before, limit
+        )
+        found: list[Message] = []
+        for row in rows:
+            found += await messages.hydrate(conn, row["chat_id"], [row])
+        return found

@@ -1,0 +1,85 @@
+"""getState and getDifference: how a device that was away catches up on its common box."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from heliograph.domain.entities import State
+from heliograph.domain.errors import ErrorCode, HeliographError
+from heliograph.services.context import App, Caller
+from heliograph.services.reading import _draft
+from heliograph.store import chats, messages, updates
+from heliograph.store.db import Conn, Row
+
+
+@dataclass(slots=True)
+class Difference:
+    """Updates after the client's pts, oldest first. With `more`, call again from `state`.
+    With `too_long`, the gap is too large to replay: reload the chat list and history, then
+    continue from `state`."""
+
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    state: State = field(default_factory=lambda: State(0, 0))
+    more: bool = False
+    too_long: bool = False
+
+
+async def get_state(app: App, caller: Caller) -> State:
+    async with app.db.read() as conn:
+        return State(pts=await updates.head(conn, caller.user_id), date=app.now())
+
+
+async def _hydrate(conn: Conn, caller: Caller, row: Row) -> dict[str, Any]:
+    """An update as it was pushed live, built from the pointer the box keeps and the current
+    state of what it points at (a message edited since is returned as it is now)."""
+    data: dict[str, Any] = orjson.loads(row["data"])
+    update: dict[str, Any] = {"pts": row["pts"], "pts_count": 1, "type": row["kind"]}
+    chat_id = row["chat_id"]
+    if chat_id is not None:
+        update["chat_id"] = chat_id
+    kind = row["kind"]
+    if kind in ("new_message", "edit_message"):
+        rows = await messages.get_rows(conn, chat_id, [data["message_id"]], caller.user_id)
+        hydrated = await messages.hydrate(conn, chat_id, rows)
+        # None: deleted since; a later update in this box says so.
+        update["message"] = hydrated[0] if hydrated else None
+    elif kind == "message_reactions":
+        reactions = await messages.reactions_for(conn, chat_id, [data["message_id"]])
+        update.update(message_id=data["message_id"], reactions=reactions.get(data["message_id"], []))
+    elif kind == "draft":
+        found = await chats.drafts_for(conn, caller.user_id, [chat_id])
+        update["draft"] = _draft(found.get(chat_id))
+    elif kind == "read_inbox":
+        member = await chats.membership(conn, chat_id, caller.user_id)
+        unread = 0
+        if member is not None:
+            unread = await chats.unread_count(conn, chat_id, caller.user_id, data["max_id"])
+        update.update(data, unread_count=unread)
+    else:
+        update.update(data)
+    return update
+
+
+async def get_difference(app: App, caller: Caller, pts: int, limit: int = 100) -> Difference:
+    if limit < 1 or limit > app.limits.difference_max:
+        raise HeliographError(
+            ErrorCode.INVALID_PARAMS, f"limit must be 1 to {app.limits.difference_max}"
+        )
+    async with app.db.read() as conn:
+        head = await updates.head(conn, caller.user_id)
+        state = State(pts=head, date=app.now())
+        if pts < 0 or pts > head:
+            raise HeliographError(
+                ErrorCode.PTS_INVALID, f"pts must be between 0 and the current {head}"
+            )
+        if head - pts > app.limits.difference_too_long:
+            return Difference(state=state, too_long=True)
+        rows = await updates.since(conn, caller.user_id, pts, limit)
+        hydrated = [await _hydrate(conn, caller, row) for row in rows]
+    last = rows[-1]["pts"] if rows else pts
+    return Difference(
+        updates=hydrated, state=State(pts=last, date=state.date), more=last < head
+    )

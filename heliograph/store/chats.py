@@ -1,0 +1,187 @@
+"""Chats, membership and read pointers."""
+
+from __future__ import annotations
+
+from heliograph.store.db import Conn, Row
+
+
+async def insert(tx: Conn, kind: str, private_key: str | None, title: str, now: int) -> int:
+    chat_id: int = await tx.fetchval(
+        "INSERT INTO chats (kind, private_key, title, created_at, last_activity)"
+        " VALUES (?, ?, ?, ?, ?) RETURNING id",
+        kind,
+        private_key,
+        title,
+        now,
+        now,
+    )
+    return chat_id
+
+
+async def get(conn: Conn, chat_id: int) -> Row | None:
+    return await conn.fetchrow(
+        "SELECT id, kind, private_key, title, created_at, last_message_id, last_activity"
+        " FROM chats WHERE id = ?",
+        chat_id,
+    )
+
+
+async def private_by_key(conn: Conn, private_key: str) -> int | None:
+    chat_id: int | None = await conn.fetchval(
+        "SELECT id FROM chats WHERE private_key = ?", private_key
+    )
+    return chat_id
+
+
+async def add_member(tx: Conn, chat_id: int, user_id: int, now: int) -> None:
+    await tx.execute(
+        "INSERT INTO chat_members (chat_id, user_id, joined_at) VALUES (?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
+        chat_id,
+        user_id,
+        now,
+    )
+
+
+async def membership(conn: Conn, chat_id: int, user_id: int) -> Row | None:
+    return await conn.fetchrow(
+        "SELECT m.read_inbox_max_id, c.kind, c.last_message_id, c.private_key"
+        " FROM chat_members m JOIN chats c ON c.id = m.chat_id"
+        " WHERE m.chat_id = ? AND m.user_id = ?",
+        chat_id,
+        user_id,
+    )
+
+
+async def member_ids(conn: Conn, chat_id: int) -> list[int]:
+    rows = await conn.fetch(
+        "SELECT user_id FROM chat_members WHERE chat_id = ? ORDER BY user_id", chat_id
+    )
+    return [r["user_id"] for r in rows]
+
+
+async def chats_of_user(conn: Conn, user_id: int) -> list[int]:
+    rows = await conn.fetch("SELECT chat_id FROM chat_members WHERE user_id = ?", user_id)
+    return [r["chat_id"] for r in rows]
+
+
+async def private_peers(conn: Conn, user_id: int) -> list[int]:
+    """Everyone this user shares a private chat with."""
+    rows = await conn.fetch(
+        "SELECT o.user_id FROM chat_members m"
+        " JOIN chats c ON c.id = m.chat_id AND c.kind = 'private'"
+        " JOIN chat_members o ON o.chat_id = m.chat_id AND o.user_id <> m.user_id"
+        " WHERE m.user_id = ?",
+        user_id,
+    )
+    return [r["user_id"] for r in rows]
+
+
+async def list_for_user(
+    conn: Conn, user_id: int, limit: int, before: tuple[int, int] | None
+) -> list[Row]:
+    """The user's chats by last activity, newest first; `before` is (activity, chat_id)."""
+    sql = (
+        "SELECT c.id, c.kind, c.private_key, c.title, c.last_message_id, c.last_activity,"
+        " m.read_inbox_max_id FROM chat_members m JOIN chats c ON c.id = m.chat_id"
+        " WHERE m.user_id = ?"
+    )
+    args: list[object] = [user_id]
+    if before is not None:
+        sql += " AND (c.last_activity < ? OR (c.last_activity = ? AND c.id < ?))"
+        args += [before[0], before[0], before[1]]
+    sql += " ORDER BY c.last_activity DESC, c.id DESC LIMIT ?"
+    args.append(limit)
+    return await conn.fetch(sql, *args)
+
+
+async def next_message_id(tx: Conn, chat_id: int, now: int) -> int:
+    message_id: int = await tx.fetchval(
+        "UPDATE chats SET last_message_id = last_message_id + 1, last_activity = ?"
+        " WHERE id = ? RETURNING last_message_id",
+        now,
+        chat_id,
+    )
+    return message_id
+
+
+async def raise_read_pointer(tx: Conn, chat_id: int, user_id: int, max_id: int) -> bool:
+    """Move the read pointer forward only; False if it was already there or past."""
+    changed = await tx.execute(
+        "UPDATE chat_members SET read_inbox_max_id = ?"
+        " WHERE chat_id = ? AND user_id = ? AND read_inbox_max_id < ?",
+        max_id,
+        chat_id,
+        user_id,
+        max_id,
+    )
+    return changed > 0
+
+
+async def read_outbox_max_id(conn: Conn, chat_id: int, user_id: int) -> int:
+    """How far the other members have read: the highest of their read pointers."""
+    value: int | None = await conn.fetchval(
+        "SELECT MAX(read_inbox_max_id) FROM chat_members WHERE chat_id = ? AND user_id <> ?",
+        chat_id,
+        user_id,
+    )
+    return value or 0
+
+
+async def unread_count(conn: Conn, chat_id: int, user_id: int, read_max_id: int) -> int:
+    n: int = await conn.fetchval(
+        "SELECT COUNT(*) FROM messages m WHERE m.chat_id = ? AND m.id > ?"
+        " AND (m.sender_id IS NULL OR m.sender_id <> ?)"
+        " AND NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = ?"
+        " AND h.chat_id = m.chat_id AND h.message_id = m.id)",
+        chat_id,
+        read_max_id,
+        user_id,
+        user_id,
+    )
+    return n
+
+
+# --- drafts ---------------------------------------------------------------------------------
+
+
+async def save_draft(
+    tx: Conn,
+    user_id: int,
+    chat_id: int,
+    text: str,
+    entities: str,
+    reply_to_id: int | None,
+    now: int,
+) -> None:
+    await tx.execute(
+        "INSERT INTO drafts (user_id, chat_id, text, entities, reply_to_id, date)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, chat_id) DO UPDATE SET"
+        " text = excluded.text, entities = excluded.entities,"
+        " reply_to_id = excluded.reply_to_id, date = excluded.date",
+        user_id,
+        chat_id,
+        text,
+        entities,
+        reply_to_id,
+        now,
+    )
+
+
+async def clear_draft(tx: Conn, user_id: int, chat_id: int) -> int:
+    return await tx.execute(
+        "DELETE FROM drafts WHERE user_id = ? AND chat_id = ?", user_id, chat_id
+    )
+
+
+async def drafts_for(conn: Conn, user_id: int, chat_ids: list[int]) -> dict[int, Row]:
+    if not chat_ids:
+        return {}
+    marks = ",".join("?" * len(chat_ids))
+    rows = await conn.fetch(
+        "SELECT chat_id, text, entities, reply_to_id, date FROM drafts"
+        f" WHERE user_id = ? AND chat_id IN ({marks})",
+        user_id,
+        *chat_ids,
+    )
+    return {r["chat_id"]: r for r in rows}

@@ -1,0 +1,220 @@
+"""The database interface and its two drivers.
+
+Queries are written once with `?` placeholders in SQL that SQLite and PostgreSQL both accept;
+the PostgreSQL driver rewrites the placeholders to `$n`. Rows allow access by column name.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+Row = Mapping[str, Any]
+
+
+class Conn(Protocol):
+    """One connection, inside a transaction or not."""
+
+    async def execute(self, sql: str, *args: Any) -> int: ...
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+    async def fetch(self, sql: str, *args: Any) -> list[Row]: ...
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None: ...
+    async def fetchval(self, sql: str, *args: Any) -> Any: ...
+
+
+class Database(abc.ABC):
+    dialect: str
+
+    @abc.abstractmethod
+    async def open(self) -> None: ...
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    @abc.abstractmethod
+    def transaction(self) -> Any:
+        """`async with db.transaction() as tx:` commits on success, rolls back on error."""
+
+    @abc.abstractmethod
+    def read(self) -> Any:
+        """`async with db.read() as conn:` a connection that sees committed data only."""
+
+
+def open_database(url: str) -> Database:
+    if url.startswith(("postgres://", "postgresql://")):
+        return PostgresDatabase(url)
+    if url.startswith("sqlite:///"):
+        return SqliteDatabase(url.removeprefix("sqlite:///"))
+    if url == "sqlite://:memory:":
+        return SqliteDatabase(":memory:")
+    raise ValueError(f"unsupported database url {url!r}: use sqlite:///path or postgresql://...")
+
+
+# --- SQLite ---------------------------------------------------------------------------------
+#
+# SQLite statements on small indexed data take microseconds, far less than a hop to a worker
+# thread, so they run directly on the event loop. One connection writes (serialised by a lock,
+# as SQLite serialises writers anyway); a second one reads, and in WAL mode it sees only
+# committed data while a write transaction is open.
+
+
+class _SqliteConn:
+    __slots__ = ("_c",)
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._c = connection
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        return self._c.execute(sql, args).rowcount
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self._c.executemany(sql, rows)
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        return self._c.execute(sql, args).fetchall()
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        row: Row | None = self._c.execute(sql, args).fetchone()
+        return row
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        row = self._c.execute(sql, args).fetchone()
+        return None if row is None else row[0]
+
+
+def _connect_sqlite(path: str) -> sqlite3.Connection:
+    c = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    c.row_factory = sqlite3.Row
+    c.execute("PRAGMA journal_mode=WAL")
+    # NORMAL in WAL mode: a power cut may lose the last commits but never corrupts the file.
+    c.execute("PRAGMA synchronous=NORMAL")
+    c.execute("PRAGMA foreign_keys=ON")
+    c.execute("PRAGMA busy_timeout=5000")
+    return c
+
+
+class SqliteDatabase(Database):
+    dialect = "sqlite"
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._write_lock = asyncio.Lock()
+        self._writer: sqlite3.Connection | None = None
+        self._reader: sqlite3.Connection | None = None
+
+    async def open(self) -> None:
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._writer = _connect_sqlite(self.path)
+        # An in-memory database is private to its connection: read through the writer.
+        self._reader = self._writer if self.path == ":memory:" else _connect_sqlite(self.path)
+
+    async def close(self) -> None:
+        for c in {id(c): c for c in (self._reader, self._writer) if c is not None}.values():
+            c.close()
+        self._writer = self._reader = None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Conn]:
+        assert self._writer is not None, "database is not open"
+        async with self._write_lock:
+            self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield _SqliteConn(self._writer)
+            except BaseException:
+                self._writer.execute("ROLLBACK")
+                raise
+            self._writer.execute("COMMIT")
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Conn]:
+        assert self._reader is not None, "database is not open"
+        if self._reader is self._writer:
+            async with self._write_lock:
+                yield _SqliteConn(self._reader)
+        else:
+            yield _SqliteConn(self._reader)
+
+
+# --- PostgreSQL -----------------------------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"\?")
+
+
+def to_postgres(sql: str) -> str:
+    """Rewrite `?` placeholders as `$1, $2, ...`. Our SQL has no `?` inside literals."""
+    counter = iter(range(1, 10_000))
+    return _PLACEHOLDER.sub(lambda _: f"${next(counter)}", sql)
+
+
+class _PgConn:
+    __slots__ = ("_c", "_cache")
+
+    def __init__(self, connection: Any, cache: dict[str, str]) -> None:
+        self._c = connection
+        self._cache = cache
+
+    def _sql(self, sql: str) -> str:
+        translated = self._cache.get(sql)
+        if translated is None:
+            translated = self._cache[sql] = to_postgres(sql)
+        return translated
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        status: str = await self._c.execute(self._sql(sql), *args)
+        tail = status.rsplit(" ", 1)[-1]
+        return int(tail) if tail.isdigit() else 0
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self._c.executemany(self._sql(sql), list(rows))
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        rows: list[Row] = await self._c.fetch(self._sql(sql), *args)
+        return rows
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        row: Row | None = await self._c.fetchrow(self._sql(sql), *args)
+        return row
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        return await self._c.fetchval(self._sql(sql), *args)
+
+
+class PostgresDatabase(Database):
+    dialect = "postgres"
+
+    def __init__(self, url: str, min_size: int = 2, max_size: int = 20) -> None:
+        self.url = url
+        self._pool: Any = None
+        self._sizes = (min_size, max_size)
+        self._cache: dict[str, str] = {}
+
+    async def open(self) -> None:
+        import asyncpg
+
+        self._pool = await asyncpg.create_pool(
+            self.url, min_size=self._sizes[0], max_size=self._sizes[1]
+        )
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Conn]:
+        assert self._pool is not None, "database is not open"
+        async with self._pool.acquire() as c, c.transaction():
+            yield _PgConn(c, self._cache)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Conn]:
+        assert self._pool is not None, "database is not open"
+        async with self._pool.acquire() as c:
+            yield _PgConn(c, self._cache)

@@ -1,0 +1,305 @@
+"""Messages, stored once per chat, with per-user hiding, pins and reactions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import orjson
+
+from heliograph.domain.entities import ForwardOrigin, Message, MessageEntity, Reaction
+from heliograph.store.db import Conn, Row
+
+_COLUMNS = (
+    "m.chat_id, m.id, m.sender_id, m.date, m.text, m.entities, m.reply_to_id, m.forward,"
+    " m.edit_date, m.service"
+)
+_VISIBLE = (
+    " NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = ?"
+    " AND h.chat_id = m.chat_id AND h.message_id = m.id)"
+)
+
+
+def _marks(values: Iterable[object]) -> str:
+    return ",".join("?" for _ in values)
+
+
+async def insert(
+    tx: Conn,
+    *,
+    chat_id: int,
+    message_id: int,
+    sender_id: int | None,
+    date: int,
+    text: str,
+    entities: list[MessageEntity],
+    reply_to_id: int | None,
+    forward: ForwardOrigin | None,
+    search_text: str,
+    random_id: int | None,
+    service: str | None = None,
+) -> None:
+    await tx.execute(
+        "INSERT INTO messages (chat_id, id, sender_id, date, text, entities, reply_to_id,"
+        " forward, search_text, random_id, service) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        chat_id,
+        message_id,
+        sender_id,
+        date,
+        text,
+        orjson.dumps(entities).decode(),
+        reply_to_id,
+        None if forward is None else orjson.dumps(forward).decode(),
+        search_text,
+        random_id,
+        service,
+    )
+
+
+async def by_random_id(conn: Conn, sender_id: int, random_id: int) -> tuple[int, int] | None:
+    row = await conn.fetchrow(
+        "SELECT chat_id, id FROM messages WHERE sender_id = ? AND random_id = ?",
+        sender_id,
+        random_id,
+    )
+    return None if row is None else (row["chat_id"], row["id"])
+
+
+async def get_rows(conn: Conn, chat_id: int, ids: list[int], viewer_id: int) -> list[Row]:
+    if not ids:
+        return []
+    return await conn.fetch(
+        f"SELECT {_COLUMNS} FROM messages m WHERE m.chat_id = ? AND m.id IN ({_marks(ids)})"
+        f" AND {_VISIBLE} ORDER BY m.id",
+        chat_id,
+        *ids,
+        viewer_id,
+    )
+
+
+async def history_rows(
+    conn: Conn, chat_id: int, viewer_id: int, offset_id: int | None, newer: bool, limit: int
+) -> list[Row]:
+    """Up to `limit` messages before `offset_id` (newest first) or after it (oldest first)."""
+    if newer:
+        sql = f" AND m.id > ? ORDER BY m.id ASC LIMIT ?"  # noqa: F541
+        anchor = offset_id or 0
+    else:
+        sql = " AND m.id < ? ORDER BY m.id DESC LIMIT ?"
+        anchor = offset_id if offset_id is not None else 2**62
+    return await conn.fetch(
+        f"SELECT {_COLUMNS} FROM messages m WHERE m.chat_id = ? AND {_VISIBLE}{sql}",
+        chat_id,
+        viewer_id,
+        anchor,
+        limit,
+    )
+
+
+async def last_visible_rows(conn: Conn, chat_ids: list[int], viewer_id: int) -> dict[int, Row]:
+    """The newest message each chat shows this viewer (one indexed lookup per chat)."""
+    found: dict[int, Row] = {}
+    for chat_id in chat_ids:
+        row = await conn.fetchrow(
+            f"SELECT {_COLUMNS} FROM messages m WHERE m.chat_id = ? AND {_VISIBLE}"
+            " ORDER BY m.id DESC LIMIT 1",
+            chat_id,
+            viewer_id,
+        )
+        if row is not None:
+            found[chat_id] = row
+    return found
+
+
+async def search_rows(
+    conn: Conn,
+    viewer_id: int,
+    pattern: str,
+    chat_id: int | None,
+    before: tuple[int, int, int] | None,
+    limit: int,
+) -> list[Row]:
+    """Messages whose normalised text contains `pattern` (a LIKE pattern), newest first, in the
+    viewer's chats. `before` is the (date, chat_id, id) of the last result of the previous page."""
+    sql = (
+        f"SELECT {_COLUMNS} FROM messages m JOIN chat_members cm ON cm.chat_id = m.chat_id"
+        " AND cm.user_id = ? WHERE m.search_text LIKE ? ESCAPE '\\' AND m.service IS NULL"
+        f" AND {_VISIBLE}"
+    )
+    args: list[object] = [viewer_id, pattern, viewer_id]
+    if chat_id is not None:
+        sql += " AND m.chat_id = ?"
+        args.append(chat_id)
+    if before is not None:
+        sql += (
+            " AND (m.date < ? OR (m.date = ? AND (m.chat_id < ?"
+            " OR (m.chat_id = ? AND m.id < ?))))"
+        )
+        args += [before[0], before[0], before[1], before[1], before[2]]
+    sql += " ORDER BY m.date DESC, m.chat_id DESC, m.id DESC LIMIT ?"
+    args.append(limit)
+    return await conn.fetch(sql, *args)
+
+
+async def edit(
+    tx: Conn,
+    chat_id: int,
+    message_id: int,
+    text: str,
+    entities: list[MessageEntity],
+    search_text: str,
+    edit_date: int,
+) -> None:
+    await tx.execute(
+        "UPDATE messages SET text = ?, entities = ?, search_text = ?, edit_date = ?"
+        " WHERE chat_id = ? AND id = ?",
+        text,
+        orjson.dumps(entities).decode(),
+        search_text,
+        edit_date,
+        chat_id,
+        message_id,
+    )
+
+
+async def delete(tx: Conn, chat_id: int, ids: list[int]) -> None:
+    for table, column in (("reactions", "message_id"), ("pinned_messages", "message_id")):
+        await tx.execute(
+            f"DELETE FROM {table} WHERE chat_id = ? AND {column} IN ({_marks(ids)})",
+            chat_id,
+            *ids,
+        )
+    await tx.execute(f"DELETE FROM messages WHERE chat_id = ? AND id IN ({_marks(ids)})", chat_id, *ids)
+
+
+async def hide(tx: Conn, user_id: int, chat_id: int, ids: list[int]) -> None:
+    await tx.executemany(
+        "INSERT INTO hidden_messages (user_id, chat_id, message_id) VALUES (?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
+        [(user_id, chat_id, i) for i in ids],
+    )
+
+
+async def ids_by_sender(conn: Conn, sender_id: int) -> list[tuple[int, int]]:
+    rows = await conn.fetch(
+        "SELECT chat_id, id FROM messages WHERE sender_id = ? ORDER BY chat_id, id", sender_id
+    )
+    return [(r["chat_id"], r["id"]) for r in rows]
+
+
+# --- pins -----------------------------------------------------------------------------------
+
+
+async def pin(tx: Conn, chat_id: int, message_id: int) -> bool:
+    return (
+        await tx.execute(
+            "INSERT INTO pinned_messages (chat_id, message_id) VALUES (?, ?)"
+            " ON CONFLICT DO NOTHING",
+            chat_id,
+            message_id,
+        )
+        > 0
+    )
+
+
+async def unpin(tx: Conn, chat_id: int, message_id: int) -> bool:
+    return (
+        await tx.execute(
+            "DELETE FROM pinned_messages WHERE chat_id = ? AND message_id = ?", chat_id, message_id
+        )
+        > 0
+    )
+
+
+async def pinned_ids(conn: Conn, chat_id: int) -> list[int]:
+    rows = await conn.fetch(
+        "SELECT message_id FROM pinned_messages WHERE chat_id = ? ORDER BY message_id DESC",
+        chat_id,
+    )
+    return [r["message_id"] for r in rows]
+
+
+# --- reactions ------------------------------------------------------------------------------
+
+
+async def set_reaction(tx: Conn, chat_id: int, message_id: int, user_id: int, emoji: str) -> None:
+    await tx.execute(
+        "INSERT INTO reactions (chat_id, message_id, user_id, emoji) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (chat_id, message_id, user_id) DO UPDATE SET emoji = excluded.emoji",
+        chat_id,
+        message_id,
+        user_id,
+        emoji,
+    )
+
+
+async def remove_reaction(tx: Conn, chat_id: int, message_id: int, user_id: int) -> int:
+    return await tx.execute(
+        "DELETE FROM reactions WHERE chat_id = ? AND message_id = ? AND user_id = ?",
+        chat_id,
+        message_id,
+        user_id,
+    )
+
+
+REACTORS_SHOWN = 10
+
+
+async def reactions_for(
+    conn: Conn, chat_id: int, ids: list[int]
+) -> dict[int, list[Reaction]]:
+    if not ids:
+        return {}
+    rows = await conn.fetch(
+        "SELECT message_id, emoji, user_id FROM reactions"
+        f" WHERE chat_id = ? AND message_id IN ({_marks(ids)}) ORDER BY message_id, user_id",
+        chat_id,
+        *ids,
+    )
+    grouped: dict[int, dict[str, list[int]]] = {}
+    for r in rows:
+        grouped.setdefault(r["message_id"], {}).setdefault(r["emoji"], []).append(r["user_id"])
+    return {
+        message_id: sorted(
+            (
+                Reaction(emoji=e, count=len(u), user_ids=u[:REACTORS_SHOWN])
+                for e, u in by_emoji.items()
+            ),
+            key=lambda r: (-r.count, r.emoji),
+        )
+        for message_id, by_emoji in grouped.items()
+    }
+
+
+# --- rows to entities -----------------------------------------------------------------------
+
+
+def to_message(
+    row: Row, reactions: dict[int, list[Reaction]], pinned: set[int] | frozenset[int]
+) -> Message:
+    forward = None
+    if row["forward"]:
+        forward = ForwardOrigin(**orjson.loads(row["forward"]))
+    return Message(
+        id=row["id"],
+        chat_id=row["chat_id"],
+        sender_id=row["sender_id"],
+        date=row["date"],
+        text=row["text"],
+        entities=[MessageEntity(**e) for e in orjson.loads(row["entities"])],
+        reply_to_message_id=row["reply_to_id"],
+        forward_origin=forward,
+        edit_date=row["edit_date"],
+        pinned=row["id"] in pinned,
+        reactions=reactions.get(row["id"], []),
+        service=row["service"],
+    )
+
+
+async def hydrate(conn: Conn, chat_id: int, rows: list[Row]) -> list[Message]:
+    """Turn rows of one chat into Messages with their reactions and pin marks."""
+    if not rows:
+        return []
+    ids = [r["id"] for r in rows]
+    reactions = await reactions_for(conn, chat_id, ids)
+    pinned = set(await pinned_ids(conn, chat_id))
+    return [to_message(r, reactions, pinned) for r in rows]

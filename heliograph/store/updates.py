@@ -1,0 +1,42 @@
+"""The common update box of each user: an append-only sequence numbered by pts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from heliograph.store import users
+from heliograph.store.db import Conn, Row
+
+
+async def append(
+    tx: Conn, user_id: int, kind: str, chat_id: int | None, data: dict[str, Any], now: int
+) -> int:
+    """Write one update in the caller's transaction; returns its pts."""
+    pts = await users.next_pts(tx, user_id)
+    await tx.execute(
+        "INSERT INTO updates (user_id, pts, kind, chat_id, data, date) VALUES (?, ?, ?, ?, ?, ?)",
+        user_id,
+        pts,
+        kind,
+        chat_id,
+        orjson.dumps(data).decode(),
+        now,
+    )
+    return pts
+
+
+async def since(conn: Conn, user_id: int, after_pts: int, limit: int) -> list[Row]:
+    return await conn.fetch(
+        "SELECT pts, kind, chat_id, data, date FROM updates WHERE user_id = ? AND pts > ?"
+        " ORDER BY pts LIMIT ?",
+        user_id,
+        after_pts,
+        limit,
+    )
+
+
+async def head(conn: Conn, user_id: int) -> int:
+    pts: int | None = await conn.fetchval("SELECT pts FROM users WHERE id = ?", user_id)
+    return pts or 0
