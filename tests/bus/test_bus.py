@@ -16,12 +16,14 @@ import sys
 import time
 import uuid
 import warnings
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
 from heliograph.bus import Bus, LocalBus, NatsBus, RedisBus, create_bus
+from heliograph.bus.batching import BatchingBus
 
 REDIS_URL = os.environ.get("HELIOGRAPH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 NATS_URL = os.environ.get("HELIOGRAPH_TEST_NATS_URL", "nats://127.0.0.1:4222")
@@ -403,6 +405,51 @@ async def test_nats_rejects_oversized_payload(channel: str) -> None:
             bus.publish(bytes(bus._nc.max_payload + 1))
     finally:
         await bus.close()
+
+
+class FakeTransport(BatchingBus):
+    """Broker-less BatchingBus whose first sends fail half-way through a batch."""
+
+    def __init__(self, failures: int, **options: int) -> None:
+        super().__init__("fake", **options)
+        self.failures = failures
+        self.sent: list[bytes] = []
+
+    async def _connect(self) -> None:
+        pass
+
+    async def _disconnect(self) -> None:
+        pass
+
+    async def _send_batch(self, batch: deque[bytes]) -> None:
+        if self.failures:
+            self.failures -= 1
+            self.sent.append(batch.popleft())
+            raise ConnectionError("broker down")
+        self.sent.extend(batch)
+
+
+async def test_failed_send_is_retried_in_order_without_duplicates() -> None:
+    bus = FakeTransport(failures=2, max_batch=4)
+    await bus.start()
+    payloads = [b"%d" % i for i in range(10)]
+    for p in payloads:
+        bus.publish(p)
+    await bus.flush()
+    assert bus.sent == payloads
+    await bus.close()
+
+
+async def test_full_queue_drops_oldest(caplog: pytest.LogCaptureFixture) -> None:
+    bus = FakeTransport(failures=0, max_pending=5)
+    await bus.start()
+    with caplog.at_level(logging.WARNING, logger="heliograph.bus"):
+        for i in range(12):
+            bus.publish(b"%d" % i)
+        await bus.flush()  # counts dropped payloads as settled, so it returns
+    assert bus.sent == [b"%d" % i for i in range(7, 12)]
+    assert caplog.text.count("queue full") == 1
+    await bus.close()
 
 
 @pytest.mark.parametrize(
