@@ -52,8 +52,9 @@ def _coerce(name: str, value: Any) -> Any:
     return str(value)
 
 
-def load_config(path: str | Path | None = None, env: dict[str, str] | None = None,
-                **overrides: Any) -> Config:
+def load_config(
+    path: str | Path | None = None, env: dict[str, str] | None = None, **overrides: Any
+) -> Config:
     """Build the configuration. Unknown keys are an error, so typos do not pass silently."""
     env = dict(os.environ) if env is None else env
     values: dict[str, Any] = {}

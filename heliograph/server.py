@@ -13,7 +13,9 @@ from aiohttp import WSCloseCode, web
 
 from heliograph.bus import create_bus
 from heliograph.config import Config
-from heliograph.gateway.http import Gateway, build_web_app
+from heliograph.gateway.http import build_web_app
+from heliograph.gateway.state import Gateway
+from heliograph.services import profiles
 from heliograph.services.context import App, Settings
 from heliograph.store.db import open_database
 from heliograph.store.migrate import migrate
@@ -34,6 +36,7 @@ class Server:
         )
         self.gateway = Gateway(self.app, config.rates)
         self._runner: web.AppRunner | None = None
+        self._presence_task: asyncio.Task[None] | None = None
         self.port = config.port
 
     async def start(self) -> None:
@@ -51,16 +54,29 @@ class Server:
         )
         await self._runner.setup()
         site = web.TCPSite(
-            self._runner, self.config.host, self.config.port, ssl_context=self._tls(),
+            self._runner,
+            self.config.host,
+            self.config.port,
+            ssl_context=self._tls(),
             reuse_address=True,
         )
         await site.start()
         server = getattr(site, "_server", None)
         if server is not None and server.sockets:
             self.port = server.sockets[0].getsockname()[1]
+        self._presence_task = asyncio.create_task(self._renew_presence())
         self.gateway.ready = True
         scheme = "https" if self.config.tls_cert else "http"
         log.info("serving on %s://%s:%s", scheme, self.config.host, self.port)
+
+    async def _renew_presence(self) -> None:
+        interval = self.app.settings.presence_ttl / 3
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await profiles.renew_presence(self.app, sorted(self.gateway.hub.by_user))
+            except Exception:
+                log.exception("renewing presence failed")
 
     def _tls(self) -> ssl.SSLContext | None:
         if not self.config.tls_cert:
@@ -71,13 +87,14 @@ class Server:
 
     async def stop(self) -> None:
         self.gateway.closing = True
+        if self._presence_task is not None:
+            self._presence_task.cancel()
         for ws in list(self.gateway.sockets):
             with contextlib.suppress(Exception):
                 await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
         if self._runner is not None:
             await self._runner.cleanup()  # waits for requests in flight
-        await self.bus.flush()
-        await self.bus.close()
+        await self.bus.close()  # sends what is queued, with a time limit
         await self.db.close()
 
 

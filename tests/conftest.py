@@ -87,8 +87,9 @@ def make_config(store: str, tmp_path: Path, request: pytest.FixtureRequest):  # 
         database_url = ""
         if store == "postgres":
             database_url = request.getfixturevalue("postgres_url")
-        base = load_config(env={}, data_dir=str(tmp_path / "data"), port=0,
-                           database_url=database_url or None)
+        base = load_config(
+            env={}, data_dir=str(tmp_path / "data"), port=0, database_url=database_url or None
+        )
         return replace(base, rates=dict(TEST_RATES), shutdown_timeout=2.0, **overrides)  # type: ignore[arg-type]
 
     return build

@@ -29,7 +29,6 @@ async def run_admin(config: Config, args: argparse.Namespace) -> int:
         print(f"error: {e.code.name}: {e.message}")
         return 1
     finally:
-        await bus.flush()
         await bus.close()
         await db.close()
 

@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from heliograph.config import Config, load_config
 
@@ -17,10 +18,8 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database-url", help="sqlite:///path or postgresql://...")
 
 
-def _config(args: argparse.Namespace, **extra: object) -> Config:
-    return load_config(
-        args.config, data_dir=args.data_dir, database_url=args.database_url, **extra
-    )
+def _config(args: argparse.Namespace, **extra: Any) -> Config:
+    return load_config(args.config, data_dir=args.data_dir, database_url=args.database_url, **extra)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -28,8 +27,12 @@ def _serve(args: argparse.Namespace) -> int:
     from heliograph.server import serve_forever
 
     config = _config(
-        args, host=args.host, port=args.port, bus_url=args.bus_url,
-        tls_cert=args.tls_cert, tls_key=args.tls_key,
+        args,
+        host=args.host,
+        port=args.port,
+        bus_url=args.bus_url,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
     )
     setup_logging(config.log_level, config.log_json)
     try:
@@ -89,7 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("username")
     create.add_argument("--display-name")
     create.add_argument("--admin", action="store_true", help="make the user an administrator")
-    create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin"
+    )
     reset = admin_sub.add_parser("reset-password", help="set a new password; ends all sessions")
     reset.add_argument("username")
     reset.add_argument("--password-stdin", action="store_true")

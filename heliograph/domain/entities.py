@@ -4,10 +4,10 @@ and the API schema is generated from these same definitions."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Visibility(str, Enum):
+class Visibility(StrEnum):
     """Who may see something of a user (last-seen time)."""
 
     EVERYBODY = "everybody"
@@ -15,14 +15,14 @@ class Visibility(str, Enum):
     NOBODY = "nobody"
 
 
-class Reachability(str, Enum):
+class Reachability(StrEnum):
     """Who may start a private chat with a user."""
 
     EVERYBODY = "everybody"
     CONTACTS = "contacts"
 
 
-class ChatKind(str, Enum):
+class ChatKind(StrEnum):
     PRIVATE = "private"
     GROUP = "group"
     CHANNEL = "channel"

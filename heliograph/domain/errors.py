@@ -54,8 +54,6 @@ class ErrorCode(Enum):
         return int(self.value[1])
 
 
-
-
 class HeliographError(Exception):
     """A failure the client is told about. Raising it changes nothing: services raise before
     writing or inside a transaction that is then rolled back."""

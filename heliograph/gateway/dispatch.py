@@ -11,7 +11,7 @@ import orjson
 from pydantic import ValidationError
 
 from heliograph.domain.errors import ErrorCode, HeliographError
-from heliograph.gateway.methods import METHODS, Context, load_all
+from heliograph.gateway.methods import Context, load_all
 from heliograph.gateway.metrics import Metrics
 from heliograph.gateway.ratelimit import RateLimiter
 from heliograph.services import accounts

@@ -8,28 +8,12 @@ from typing import Any
 from aiohttp import web
 
 from heliograph.domain.errors import ErrorCode, HeliographError
-from heliograph.gateway.dispatch import Dispatcher, encode, parse_json
-from heliograph.gateway.hub import Hub
-from heliograph.gateway.metrics import Metrics
-from heliograph.gateway.ratelimit import DEFAULT_RATES, Rate, RateLimiter
+from heliograph.gateway.dispatch import encode, parse_json
+from heliograph.gateway.state import GATEWAY, Gateway
 from heliograph.gateway.ws import websocket
-from heliograph.services.context import App
 
 log = logging.getLogger("heliograph.http")
 JSON = "application/json"
-
-
-class Gateway:
-    """Everything the handlers share in one process."""
-
-    def __init__(self, app: App, rates: dict[str, Rate] | None = None) -> None:
-        self.app = app
-        self.metrics = Metrics()
-        self.hub = Hub(on_delivered=self.metrics.updates_delivered.inc)
-        self.dispatcher = Dispatcher(app, RateLimiter(rates or DEFAULT_RATES), self.metrics)
-        self.sockets: set[web.WebSocketResponse] = set()
-        self.ready = False
-        self.closing = False
 
 
 def _error_response(error: HeliographError) -> web.Response:
@@ -45,7 +29,7 @@ def _error_response(error: HeliographError) -> web.Response:
 
 
 async def api_call(request: web.Request) -> web.Response:
-    gw: Gateway = request.app["gateway"]
+    gw: Gateway = request.app[GATEWAY]
     try:
         if request.content_length is not None and request.content_length > gw.app.limits.body_bytes:
             raise HeliographError(ErrorCode.BODY_TOO_LARGE, "the request body is too large")
@@ -68,20 +52,20 @@ async def api_call(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    gw: Gateway = request.app["gateway"]
+    gw: Gateway = request.app[GATEWAY]
     if not gw.ready or gw.closing:
         return web.json_response({"status": "starting" if not gw.ready else "stopping"}, status=503)
     return web.json_response({"status": "ok"})
 
 
 async def metrics(request: web.Request) -> web.Response:
-    gw: Gateway = request.app["gateway"]
+    gw: Gateway = request.app[GATEWAY]
     return web.Response(body=gw.metrics.render(), content_type="text/plain")
 
 
 def build_web_app(gateway: Gateway) -> web.Application:
     web_app = web.Application(client_max_size=gateway.app.limits.body_bytes)
-    web_app["gateway"] = gateway
+    web_app[GATEWAY] = gateway
     routes: list[Any] = [
         web.get("/healthz", healthz),
         web.get("/metrics", metrics),

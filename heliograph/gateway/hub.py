@@ -23,7 +23,9 @@ CLOSE_TOO_SLOW = 4008
 
 
 class Socket(Protocol):
-    async def send_frame(self, message: bytes, opcode: Any, compress: int | None = None) -> None: ...
+    async def send_frame(
+        self, message: bytes, opcode: Any, compress: int | None = None
+    ) -> None: ...
     async def close(self, *, code: int = ..., message: bytes = ...) -> bool: ...
 
 

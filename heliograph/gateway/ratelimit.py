@@ -29,7 +29,9 @@ DEFAULT_RATES: dict[str, Rate] = {
 
 class RateLimiter:
     def __init__(
-        self, rates: dict[str, Rate], clock: Callable[[], float] = time.monotonic,
+        self,
+        rates: dict[str, Rate],
+        clock: Callable[[], float] = time.monotonic,
         max_keys: int = 100_000,
     ) -> None:
         self.rates = rates

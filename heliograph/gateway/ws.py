@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 from aiohttp import WSMsgType, web
@@ -25,11 +25,9 @@ from aiohttp import WSMsgType, web
 from heliograph.domain.errors import ErrorCode, HeliographError
 from heliograph.gateway.dispatch import parse_json
 from heliograph.gateway.hub import CLOSE_REVOKED, Connection
+from heliograph.gateway.state import GATEWAY, Gateway
 from heliograph.services import accounts, profiles, sync
 from heliograph.services.context import Caller
-
-if TYPE_CHECKING:
-    from heliograph.gateway.http import Gateway
 
 log = logging.getLogger("heliograph.ws")
 AUTH_TIMEOUT = 15
@@ -53,14 +51,16 @@ async def _authenticate(gw: Gateway, request: web.Request, ws: web.WebSocketResp
 
 
 async def websocket(request: web.Request) -> web.WebSocketResponse:
-    gw: Gateway = request.app["gateway"]
+    gw: Gateway = request.app[GATEWAY]
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=gw.app.limits.body_bytes)
     await ws.prepare(request)
     try:
         caller = await _authenticate(gw, request, ws)
     except (HeliographError, TimeoutError) as e:
-        error = e if isinstance(e, HeliographError) else HeliographError(
-            ErrorCode.AUTH_REQUIRED, "no auth frame in time"
+        error = (
+            e
+            if isinstance(e, HeliographError)
+            else HeliographError(ErrorCode.AUTH_REQUIRED, "no auth frame in time")
         )
         await ws.send_bytes(orjson.dumps({"type": "error", "error": error.to_dict()}))
         await ws.close(code=CLOSE_BAD_AUTH, message=error.code.name.encode())
@@ -72,8 +72,12 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     gw.sockets.add(ws)
     try:
         state = await sync.get_state(gw.app, caller)
-        ready = {"type": "ready", "user_id": caller.user_id, "session_id": caller.session_id,
-                 "state": state}
+        ready = {
+            "type": "ready",
+            "user_id": caller.user_id,
+            "session_id": caller.session_id,
+            "state": state,
+        }
         conn.push(orjson.dumps(ready))
         if first_here:
             await profiles.set_presence(gw.app, caller.user_id, online=True)
@@ -107,7 +111,10 @@ async def _handle_call(
             conn.close(CLOSE_REVOKED, b"SESSION_REVOKED")
             raise HeliographError(ErrorCode.SESSION_REVOKED, "this session has ended")
         result = await gw.dispatcher.call(
-            frame["method"], frame.get("params"), caller=caller, ip=request.remote or "",
+            frame["method"],
+            frame.get("params"),
+            caller=caller,
+            ip=request.remote or "",
             connection=conn,
         )
         conn.push(orjson.dumps({"id": call_id, "result": result}))

@@ -70,8 +70,13 @@ async def _open_session(
     token = new_token()
     async with app.db.transaction() as tx:
         session_id = await sessions.insert(
-            tx, user_id, token_hash(token), device_name[: app.limits.device_name_max],
-            client[: app.limits.device_name_max], ip, app.now(),
+            tx,
+            user_id,
+            token_hash(token),
+            device_name[: app.limits.device_name_max],
+            client[: app.limits.device_name_max],
+            ip,
+            app.now(),
         )
         row = await users.get(tx, user_id)
     assert row is not None
@@ -94,9 +99,7 @@ async def sign_up(
     async with app.db.transaction() as tx:
         if await users.get_by_username(tx, key) is not None:
             raise HeliographError(ErrorCode.USERNAME_OCCUPIED, "this username is taken")
-        user_id = await users.insert(
-            tx, username.lstrip("@"), key, name, password_hash, app.now()
-        )
+        user_id = await users.insert(tx, username.lstrip("@"), key, name, password_hash, app.now())
     token, session_id, account = await _open_session(app, user_id, device_name, client, ip)
     return SignedIn(token, session_id, account)
 
@@ -250,8 +253,13 @@ async def request_login_code(app: App, device_name: str, client: str, ip: str) -
     async with app.db.transaction() as tx:
         await sessions.delete_expired_login_codes(tx, app.now())
         await sessions.insert_login_code(
-            tx, code, token_hash(secret), device_name[: app.limits.device_name_max],
-            client[: app.limits.device_name_max], ip, expires_at,
+            tx,
+            code,
+            token_hash(secret),
+            device_name[: app.limits.device_name_max],
+            client[: app.limits.device_name_max],
+            ip,
+            expires_at,
         )
     return LoginCode(code, secret, expires_at)
 

@@ -91,14 +91,20 @@ class Outbox:
         pts_by_user = {}
         for user_id in user_ids:
             pts_by_user[user_id] = await updates.append(tx, user_id, kind, chat_id, stored, now)
-        wire = {"type": kind, "chat_id": chat_id, **body} if chat_id is not None else {
-            "type": kind,
-            **body,
-        }
+        wire = (
+            {"type": kind, "chat_id": chat_id, **body}
+            if chat_id is not None
+            else {
+                "type": kind,
+                **body,
+            }
+        )
         self.updates.append((wire, list(pts_by_user.items())))
         return pts_by_user
 
-    def event(self, body: dict[str, Any], user_ids: list[int], skip_session: int | None = None) -> None:
+    def event(
+        self, body: dict[str, Any], user_ids: list[int], skip_session: int | None = None
+    ) -> None:
         """An ephemeral event (typing, presence): no pts, harmless to lose."""
         self.events.append((body, user_ids, skip_session))
 

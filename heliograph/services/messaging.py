@@ -21,8 +21,16 @@ from heliograph.services.context import App, Caller, Outbox
 from heliograph.store import chats, messages, users
 from heliograph.store.db import Conn
 
-TYPING_ACTIONS = frozenset({"typing", "cancel", "recording_voice", "uploading_photo",
-                            "uploading_document", "choosing_sticker"})
+TYPING_ACTIONS = frozenset(
+    {
+        "typing",
+        "cancel",
+        "recording_voice",
+        "uploading_photo",
+        "uploading_document",
+        "choosing_sticker",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,8 +181,16 @@ async def forward_messages(
             origin = original.forward_origin or await _origin_of(tx, original)
             sent.append(
                 await _store_message(
-                    app, tx, outbox, caller, target, original.text, original.entities,
-                    None, origin, None,
+                    app,
+                    tx,
+                    outbox,
+                    caller,
+                    target,
+                    original.text,
+                    original.entities,
+                    None,
+                    origin,
+                    None,
                 )
             )
     outbox.publish(app.bus)
@@ -219,8 +235,13 @@ async def edit_message(
         await messages.edit(tx, chat_id, message_id, text, checked, normalize_for_search(text), now)
         message.text, message.entities, message.edit_date = text, checked, now
         pts = await _fan_out(
-            tx, outbox, members, "edit_message", {"message_id": message_id},
-            {"message": message}, now,
+            tx,
+            outbox,
+            members,
+            "edit_message",
+            {"message_id": message_id},
+            {"message": message},
+            now,
         )
     outbox.publish(app.bus)
     return Changed(pts[caller.user_id], 1)
@@ -252,15 +273,18 @@ async def delete_messages(
             if members.kind is not ChatKind.PRIVATE and any(
                 r["sender_id"] != caller.user_id for r in rows
             ):
-                raise HeliographError(
-                    ErrorCode.MESSAGE_DELETE_FORBIDDEN, "only your own messages"
-                )
+                raise HeliographError(ErrorCode.MESSAGE_DELETE_FORBIDDEN, "only your own messages")
             pts = await delete_for_everyone(app, tx, outbox, chat_id, ids)
         else:
             await messages.hide(tx, caller.user_id, chat_id, ids)
             pts = await outbox.add(
-                tx, [caller.user_id], "delete_messages", chat_id, {"message_ids": ids},
-                {"message_ids": ids}, app.now(),
+                tx,
+                [caller.user_id],
+                "delete_messages",
+                chat_id,
+                {"message_ids": ids},
+                {"message_ids": ids},
+                app.now(),
             )
     outbox.publish(app.bus)
     return Changed(pts[caller.user_id], 1)
@@ -319,8 +343,13 @@ async def set_reaction(
             await messages.set_reaction(tx, chat_id, message_id, caller.user_id, emoji)
         reactions = (await messages.reactions_for(tx, chat_id, [message_id])).get(message_id, [])
         pts = await _fan_out(
-            tx, outbox, members, "message_reactions", {"message_id": message_id},
-            {"message_id": message_id, "reactions": reactions}, app.now(),
+            tx,
+            outbox,
+            members,
+            "message_reactions",
+            {"message_id": message_id},
+            {"message_id": message_id, "reactions": reactions},
+            app.now(),
         )
     outbox.publish(app.bus)
     return Changed(pts[caller.user_id], 1)
@@ -339,8 +368,13 @@ async def read_history(app: App, caller: Caller, chat_id: int, max_id: int) -> C
         unread = await chats.unread_count(tx, chat_id, caller.user_id, max_id)
         data = {"max_id": max_id}
         pts = await outbox.add(
-            tx, [caller.user_id], "read_inbox", chat_id, data,
-            {"max_id": max_id, "unread_count": unread}, now,
+            tx,
+            [caller.user_id],
+            "read_inbox",
+            chat_id,
+            data,
+            {"max_id": max_id, "unread_count": unread},
+            now,
         )
         others = [m for m in members.member_ids if m != caller.user_id]
         await outbox.add(tx, others, "read_outbox", chat_id, data, data, now)
@@ -383,8 +417,13 @@ async def save_draft(
         if text:
             draft = Draft(text, checked, reply_to_message_id, now)
             await chats.save_draft(
-                tx, caller.user_id, chat_id, text, _entities_json(checked),
-                reply_to_message_id, now,
+                tx,
+                caller.user_id,
+                chat_id,
+                text,
+                _entities_json(checked),
+                reply_to_message_id,
+                now,
             )
         else:
             await chats.clear_draft(tx, caller.user_id, chat_id)

@@ -15,9 +15,7 @@ def _may_see_last_seen(target: Row, viewer_id: int, target_has_viewer: bool) -> 
     if target["id"] == viewer_id:
         return True
     setting = Visibility(target["privacy_last_seen"])
-    return setting is Visibility.EVERYBODY or (
-        setting is Visibility.CONTACTS and target_has_viewer
-    )
+    return setting is Visibility.EVERYBODY or (setting is Visibility.CONTACTS and target_has_viewer)
 
 
 def to_user(app: App, row: Row, viewer_id: int, is_contact: bool, target_has_viewer: bool) -> User:
@@ -182,7 +180,9 @@ async def set_presence(app: App, user_id: int, online: bool) -> None:
     now = app.now()
     async with app.db.transaction() as tx:
         await users.update_fields(
-            tx, user_id, last_seen_at=now,
+            tx,
+            user_id,
+            last_seen_at=now,
             online_until=now + app.settings.presence_ttl if online else 0,
         )
         row = await users.get(tx, user_id)
@@ -201,3 +201,12 @@ async def set_presence(app: App, user_id: int, online: bool) -> None:
         status = {"type": "user_status", "user_id": user_id, "online": online, "last_seen": now}
         outbox.event(status, sorted(allowed))
         outbox.publish(app.bus)
+
+
+async def renew_presence(app: App, user_ids: list[int]) -> None:
+    """Keep connected users online; called periodically by the node holding their sockets, so
+    the users of a node that dies go offline by themselves when their time runs out."""
+    if user_ids:
+        now = app.now()
+        async with app.db.transaction() as tx:
+            await users.renew_presence(tx, user_ids, now, now + app.settings.presence_ttl)

@@ -41,8 +41,10 @@ async def _to_chats(conn: Conn, caller: Caller, rows: list[Row]) -> list[Chat]:
         title = r["title"]
         if peer is not None:
             peer_row = names.get(peer)
-            title = "Deleted account" if peer_row is None or peer_row["deleted"] else (
-                peer_row["display_name"]
+            title = (
+                "Deleted account"
+                if peer_row is None or peer_row["deleted"]
+                else (peer_row["display_name"])
             )
         last_message = None
         if chat_id in last:

@@ -48,7 +48,9 @@ async def _hydrate(conn: Conn, caller: Caller, row: Row) -> dict[str, Any]:
         update["message"] = hydrated[0] if hydrated else None
     elif kind == "message_reactions":
         reactions = await messages.reactions_for(conn, chat_id, [data["message_id"]])
-        update.update(message_id=data["message_id"], reactions=reactions.get(data["message_id"], []))
+        update.update(
+            message_id=data["message_id"], reactions=reactions.get(data["message_id"], [])
+        )
     elif kind == "draft":
         found = await chats.drafts_for(conn, caller.user_id, [chat_id])
         update["draft"] = _draft(found.get(chat_id))
@@ -80,6 +82,4 @@ async def get_difference(app: App, caller: Caller, pts: int, limit: int = 100) -
         rows = await updates.since(conn, caller.user_id, pts, limit)
         hydrated = [await _hydrate(conn, caller, row) for row in rows]
     last = rows[-1]["pts"] if rows else pts
-    return Difference(
-        updates=hydrated, state=State(pts=last, date=state.date), more=last < head
-    )
+    return Difference(updates=hydrated, state=State(pts=last, date=state.date), more=last < head)

@@ -131,8 +131,7 @@ async def search_rows(
         args.append(chat_id)
     if before is not None:
         sql += (
-            " AND (m.date < ? OR (m.date = ? AND (m.chat_id < ?"
-            " OR (m.chat_id = ? AND m.id < ?))))"
+            " AND (m.date < ? OR (m.date = ? AND (m.chat_id < ? OR (m.chat_id = ? AND m.id < ?))))"
         )
         args += [before[0], before[0], before[1], before[1], before[2]]
     sql += " ORDER BY m.date DESC, m.chat_id DESC, m.id DESC LIMIT ?"
@@ -168,7 +167,9 @@ async def delete(tx: Conn, chat_id: int, ids: list[int]) -> None:
             chat_id,
             *ids,
         )
-    await tx.execute(f"DELETE FROM messages WHERE chat_id = ? AND id IN ({_marks(ids)})", chat_id, *ids)
+    await tx.execute(
+        f"DELETE FROM messages WHERE chat_id = ? AND id IN ({_marks(ids)})", chat_id, *ids
+    )
 
 
 async def hide(tx: Conn, user_id: int, chat_id: int, ids: list[int]) -> None:
@@ -244,9 +245,7 @@ async def remove_reaction(tx: Conn, chat_id: int, message_id: int, user_id: int)
 REACTORS_SHOWN = 10
 
 
-async def reactions_for(
-    conn: Conn, chat_id: int, ids: list[int]
-) -> dict[int, list[Reaction]]:
+async def reactions_for(conn: Conn, chat_id: int, ids: list[int]) -> dict[int, list[Reaction]]:
     if not ids:
         return {}
     rows = await conn.fetch(

@@ -37,13 +37,14 @@ async def migrate(db: Database) -> list[str]:
             "CREATE TABLE IF NOT EXISTS schema_migrations "
             "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
         )
-    async with db.read() as conn:
-        done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
     applied = []
     for version, name, sql in migration_files():
-        if version in done:
-            continue
         async with db.transaction() as tx:
+            if db.dialect == "postgres":
+                # Several nodes may start at once: one migrates, the others wait and skip.
+                await tx.execute("SELECT pg_advisory_xact_lock(7461001)")
+            if await tx.fetchrow("SELECT 1 FROM schema_migrations WHERE version = ?", version):
+                continue
             for statement in _render(sql, db.dialect):
                 await tx.execute(statement)
             await tx.execute(

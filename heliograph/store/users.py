@@ -83,6 +83,18 @@ async def touch_last_seen(tx: Conn, user_id: int, now: int) -> None:
     await tx.execute("UPDATE users SET last_seen_at = ? WHERE id = ?", now, user_id)
 
 
+async def renew_presence(tx: Conn, user_ids: list[int], now: int, until: int) -> None:
+    for start in range(0, len(user_ids), 500):
+        chunk = user_ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        await tx.execute(
+            f"UPDATE users SET last_seen_at = ?, online_until = ? WHERE id IN ({marks})",
+            now,
+            until,
+            *chunk,
+        )
+
+
 async def next_pts(tx: Conn, user_id: int, count: int = 1) -> int:
     """Advance the user's common box; the row lock orders concurrent writers (PostgreSQL)."""
     pts: int = await tx.fetchval(

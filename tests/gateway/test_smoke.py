@@ -14,7 +14,8 @@ async def test_health_and_sign_up(server: Server) -> None:
             assert r.status == 200
             assert (await r.json())["status"] == "ok"
         async with http.post(
-            "/api/signUp", json={"username": "alice", "password": "pass-word-1", "display_name": "A"}
+            "/api/signUp",
+            json={"username": "alice", "password": "pass-word-1", "display_name": "A"},
         ) as r:
             body = await r.json()
             assert r.status == 200, body

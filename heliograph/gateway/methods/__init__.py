@@ -61,7 +61,12 @@ F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
 
 def method(
-    name: str, params: type[Params], result: Any, *, group: str, auth: bool = True,
+    name: str,
+    params: type[Params],
+    result: Any,
+    *,
+    group: str,
+    auth: bool = True,
     rate: str = "default",
 ) -> Callable[[F], F]:
     """Register a method. The handler's docstring is its documentation: first line the

@@ -114,7 +114,11 @@ class RequestLoginCode(Params):
 
 
 @method(
-    "requestLoginCode", RequestLoginCode, LoginCodeResult, group="Account", auth=False,
+    "requestLoginCode",
+    RequestLoginCode,
+    LoginCodeResult,
+    group="Account",
+    auth=False,
     rate="auth",
 )
 async def request_login_code(ctx: Context, p: RequestLoginCode) -> LoginCodeResult:
@@ -149,9 +153,7 @@ class CheckLoginCode(Params):
     secret: Annotated[str, Field(min_length=1, max_length=128)]
 
 
-@method(
-    "checkLoginCode", CheckLoginCode, LoginCodeStatus, group="Account", auth=False, rate="poll"
-)
+@method("checkLoginCode", CheckLoginCode, LoginCodeStatus, group="Account", auth=False, rate="poll")
 async def check_login_code(ctx: Context, p: CheckLoginCode) -> LoginCodeStatus:
     """Ask whether a login code was approved; once it is, returns the new session (once)."""
     signed = await accounts.check_login_code(ctx.app, p.code, p.secret)
