@@ -86,7 +86,6 @@ def build_parser() -> argparse.ArgumentParser:
     mig.set_defaults(run=_migrate)
 
     admin = sub.add_parser("admin", help="manage users directly in the database")
-    _server_options(admin)
     admin_sub = admin.add_subparsers(dest="admin_command", required=True)
     create = admin_sub.add_parser("create-user", help="create a user")
     create.add_argument("username")
@@ -103,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     disable.add_argument("username")
     enable = admin_sub.add_parser("enable-user", help="enable a disabled user")
     enable.add_argument("username")
+    for command in admin_sub.choices.values():
+        _server_options(command)
     admin.set_defaults(run=_admin)
 
     try:
