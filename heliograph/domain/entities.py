@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Visibility(StrEnum):
@@ -61,7 +62,20 @@ class Reaction:
 
 
 @dataclass(slots=True)
+class Discussion:
+    """Where the comments of a channel post live: a message in the linked group."""
+
+    chat_id: int
+    message_id: int
+    comment_count: int = 0
+
+
+@dataclass(slots=True)
 class Message:
+    """A message. `sender_id` is null for posts made as the chat (channel posts, anonymous
+    administrators); then `sender_chat_id` is the chat and `signature` may name the author.
+    Service messages (joins, title changes, pins) have empty text and a `service` object."""
+
     id: int
     chat_id: int
     sender_id: int | None
@@ -73,7 +87,12 @@ class Message:
     edit_date: int | None = None
     pinned: bool = False
     reactions: list[Reaction] = field(default_factory=list)
-    service: str | None = None
+    service: dict[str, Any] | None = None
+    sender_chat_id: int | None = None
+    signature: str | None = None
+    views: int | None = None
+    reply_count: int = 0
+    discussion: Discussion | None = None
 
 
 @dataclass(slots=True)
@@ -129,7 +148,8 @@ class Draft:
 
 @dataclass(slots=True)
 class Chat:
-    """A chat as one member sees it in the chat list."""
+    """A chat as one member sees it in the chat list. A large chat (`pts` not null) has an
+    update box of its own: follow it with getChannelDifference from `pts`."""
 
     id: int
     kind: ChatKind
@@ -142,6 +162,15 @@ class Chat:
     last_activity: int
     pinned_message_ids: list[int] = field(default_factory=list)
     draft: Draft | None = None
+    about: str = ""
+    username: str | None = None
+    member_count: int = 0
+    role: str = "member"
+    pts: int | None = None
+    unread_mentions_count: int = 0
+    slow_mode_seconds: int = 0
+    linked_chat_id: int | None = None
+    signatures: bool = False
 
 
 @dataclass(slots=True)

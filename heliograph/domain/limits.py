@@ -28,3 +28,8 @@ class Limits:
     draft_length: int = 4096
     body_bytes: int = 1_048_576
     login_token_seconds: int = 120
+    group_members: int = 200_000
+    chat_title_max: int = 128
+    chat_about_max: int = 255
+    members_per_request: int = 200
+    admin_title_max: int = 16

@@ -11,7 +11,15 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from heliograph.services.context import EVENT, REVOKE, UPDATE, parse_envelope
+from heliograph.services.context import (
+    CHAT,
+    CHAT_EVENT,
+    EVENT,
+    REVOKE,
+    SUBSCRIBE,
+    UPDATE,
+    parse_envelope,
+)
 
 log = logging.getLogger("heliograph.hub")
 
@@ -33,7 +41,16 @@ class Connection:
     """One WebSocket of one session. Frames queued while a write is in progress go out
     together as one JSON array: fewer writes under load, same order."""
 
-    __slots__ = ("_flushing", "_pending", "_text", "closed", "session_id", "user_id", "ws")
+    __slots__ = (
+        "_flushing",
+        "_pending",
+        "_text",
+        "chats",
+        "closed",
+        "session_id",
+        "user_id",
+        "ws",
+    )
 
     def __init__(self, ws: Socket, user_id: int, session_id: int, text_opcode: Any) -> None:
         self.ws = ws
@@ -43,6 +60,7 @@ class Connection:
         self._pending: list[bytes] = []
         self._flushing = False
         self._text = text_opcode
+        self.chats: set[int] = set()  # large chats this socket follows
 
     def push(self, frame: bytes) -> None:
         if self.closed:
@@ -78,19 +96,34 @@ def update_frame(pts: int, body: bytes) -> bytes:
     return b'{"type":"update","update":{"pts":%d,"pts_count":1,%s}' % (pts, body[1:])
 
 
+def chat_update_frame(chat_id: int, pts: int, body: bytes) -> bytes:
+    """The same for a large chat's box, named by `box`: identical bytes for every member."""
+    return b'{"type":"update","update":{"box":%d,"pts":%d,"pts_count":1,%s}' % (
+        chat_id,
+        pts,
+        body[1:],
+    )
+
+
 class Hub:
     def __init__(self, on_delivered: Callable[[int], None] | None = None) -> None:
         self.by_user: dict[int, set[Connection]] = {}
+        self.by_chat: dict[int, set[Connection]] = {}
         self._on_delivered = on_delivered
 
-    def add(self, connection: Connection) -> bool:
-        """Register a connection; True when it is the user's first on this node."""
+    def add(self, connection: Connection, large_chats: list[int]) -> bool:
+        """Register a connection and the large chats it follows; True when it is the user's
+        first on this node."""
         conns = self.by_user.setdefault(connection.user_id, set())
         conns.add(connection)
+        for chat_id in large_chats:
+            self._follow(connection, chat_id)
         return len(conns) == 1
 
     def remove(self, connection: Connection) -> bool:
         """Forget a connection; True when it was the user's last on this node."""
+        for chat_id in list(connection.chats):
+            self._unfollow(connection, chat_id)
         conns = self.by_user.get(connection.user_id)
         if conns is None:
             return False
@@ -99,6 +132,18 @@ class Hub:
             del self.by_user[connection.user_id]
             return True
         return False
+
+    def _follow(self, connection: Connection, chat_id: int) -> None:
+        connection.chats.add(chat_id)
+        self.by_chat.setdefault(chat_id, set()).add(connection)
+
+    def _unfollow(self, connection: Connection, chat_id: int) -> None:
+        connection.chats.discard(chat_id)
+        followers = self.by_chat.get(chat_id)
+        if followers is not None:
+            followers.discard(connection)
+            if not followers:
+                del self.by_chat[chat_id]
 
     def connections(self) -> list[Connection]:
         return [c for conns in self.by_user.values() for c in conns]
@@ -114,6 +159,26 @@ class Hub:
                     for conn in conns:
                         conn.push(frame)
                         delivered += 1
+        elif kind == CHAT:
+            followers = self.by_chat.get(header["chat"])
+            if followers:
+                frame = chat_update_frame(header["chat"], header["pts"], body)
+                for conn in followers:
+                    conn.push(frame)
+                delivered += len(followers)
+        elif kind == SUBSCRIBE:
+            chat_id = header["chat"]
+            for user_id in header["add"]:
+                for conn in self.by_user.get(user_id, ()):
+                    self._follow(conn, chat_id)
+            for user_id in header["remove"]:
+                for conn in self.by_user.get(user_id, ()):
+                    self._unfollow(conn, chat_id)
+        elif kind == CHAT_EVENT:
+            for conn in self.by_chat.get(header["chat"], ()):
+                if conn.user_id != header.get("from"):
+                    conn.push(body)
+                    delivered += 1
         elif kind == EVENT:
             skip = header.get("skip")
             for user_id in header["to"]:

@@ -27,6 +27,7 @@ from heliograph.gateway.dispatch import parse_json
 from heliograph.gateway.hub import CLOSE_REVOKED, Connection
 from heliograph.gateway.state import GATEWAY, Gateway
 from heliograph.services import accounts, profiles, sync
+from heliograph.services import reading as chat_list
 from heliograph.services.context import Caller
 
 log = logging.getLogger("heliograph.ws")
@@ -67,7 +68,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         return ws
 
     conn = Connection(ws, caller.user_id, caller.session_id, WSMsgType.TEXT)
-    first_here = gw.hub.add(conn)
+    first_here = gw.hub.add(conn, await chat_list.large_chat_ids(gw.app, caller))
     gw.metrics.connections.inc()
     gw.sockets.add(ws)
     try:

@@ -203,6 +203,12 @@ async def change_password(
     return len(ended)
 
 
+async def verify_own_password(app: App, caller: Caller, password: str) -> bool:
+    async with app.db.read() as conn:
+        stored = await users.password_hash(conn, caller.user_id)
+    return stored is not None and await verify_password(stored, password)
+
+
 async def delete_account(app: App, caller: Caller, password: str) -> None:
     async with app.db.read() as conn:
         stored = await users.password_hash(conn, caller.user_id)
@@ -215,6 +221,7 @@ async def erase_user(app: App, user_id: int) -> None:
     """Remove a user's profile, sessions and messages. Their chats stay for the other members,
     who are told the messages are gone; the account remains only as "Deleted account"."""
     from heliograph.services import messaging  # the deletion rules live there
+    from heliograph.store import chats
 
     async with app.db.read() as conn:
         sent = await messages.ids_by_sender(conn, user_id)
@@ -224,7 +231,9 @@ async def erase_user(app: App, user_id: int) -> None:
     outbox = Outbox()
     async with app.db.transaction() as tx:
         for chat_id, ids in by_chat.items():
-            await messaging.delete_for_everyone(app, tx, outbox, chat_id, ids, skip=user_id)
+            access = await messaging.load_access_unchecked(tx, chat_id)
+            await messaging.delete_for_everyone(app, tx, outbox, access, ids, None)
+        await chats.leave_all_groups(tx, user_id)
         ended = await sessions.delete_others(tx, user_id, None)
         for table in ("contacts", "drafts", "updates", "reactions", "hidden_messages"):
             await tx.execute(f"DELETE FROM {table} WHERE user_id = ?", user_id)

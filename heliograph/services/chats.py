@@ -1,23 +1,56 @@
-"""Finding and opening chats, and checking who may do what in them."""
+"""Finding and opening chats, the caller's standing in them, and fan-out of chat updates:
+per member for small chats, once into the chat's own box for large ones."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+import orjson
 
 from heliograph.domain.entities import ChatKind, Reachability
 from heliograph.domain.errors import ErrorCode, HeliographError
-from heliograph.services.context import App, Caller
+from heliograph.domain.permissions import (
+    AdminRights,
+    MemberRights,
+    Role,
+    Standing,
+    require_active,
+)
+from heliograph.services.context import App, Caller, Outbox
 from heliograph.store import chats, users
-from heliograph.store.db import Conn
+from heliograph.store.db import Conn, Row
 
 
 @dataclass(frozen=True, slots=True)
-class Membership:
+class Position:
+    """Where an update landed for the caller: their common box (box None) or a chat's box."""
+
+    pts: int
+    box: int | None = None
+
+
+@dataclass(slots=True)
+class ChatAccess:
+    """A chat as the caller stands in it, loaded once per request."""
+
     chat_id: int
     kind: ChatKind
+    is_large: bool
+    standing: Standing
+    row: Row
+    # active members; loaded only for small chats (large chats never list their members here)
     member_ids: list[int]
-    read_inbox_max_id: int
-    last_message_id: int
+
+    @property
+    def read_inbox_max_id(self) -> int:
+        value: int = self.row["read_inbox_max_id"]
+        return value
+
+    @property
+    def last_message_id(self) -> int:
+        value: int = self.row["last_message_id"]
+        return value
 
 
 def private_key(a: int, b: int) -> str:
@@ -30,18 +63,64 @@ def peer_of(private_key_value: str, user_id: int) -> int:
     return high if low == user_id else low
 
 
-async def require_member(conn: Conn, caller: Caller, chat_id: int) -> Membership:
-    """The caller's membership of a chat; a chat they are not in does not exist for them."""
-    row = await chats.membership(conn, chat_id, caller.user_id)
-    if row is None:
-        raise HeliographError(ErrorCode.CHAT_NOT_FOUND, "chat not found")
-    return Membership(
-        chat_id=chat_id,
+def standing_of(row: Row) -> Standing:
+    defaults = MemberRights.from_mapping(orjson.loads(row["default_rights"]))
+    return Standing(
         kind=ChatKind(row["kind"]),
-        member_ids=await chats.member_ids(conn, chat_id),
-        read_inbox_max_id=row["read_inbox_max_id"],
-        last_message_id=row["last_message_id"],
+        role=Role(row["role"]),
+        admin_rights=AdminRights.from_mapping(orjson.loads(row["admin_rights"])),
+        defaults=defaults,
+        restrictions=MemberRights.from_mapping(orjson.loads(row["restrictions"])),
+        restricted_until=row["restricted_until"],
     )
+
+
+async def load_access(
+    conn: Conn, caller: Caller, chat_id: int, *, active: bool = True
+) -> ChatAccess:
+    """The caller's standing in a chat. A chat they are not in does not exist for them;
+    banned members are told so (USER_BANNED_IN_CHAT) and read nothing new."""
+    row = await chats.membership(conn, chat_id, caller.user_id)
+    if row is None or row["deleted"]:
+        raise HeliographError(ErrorCode.CHAT_NOT_FOUND, "chat not found")
+    standing = standing_of(row)
+    if active:
+        require_active(standing)
+    is_large = bool(row["is_large"])
+    return ChatAccess(
+        chat_id=chat_id,
+        kind=standing.kind,
+        is_large=is_large,
+        standing=standing,
+        row=row,
+        member_ids=[] if is_large else await chats.member_ids(conn, chat_id),
+    )
+
+
+# Kept for the modules that only need "is the caller an active member".
+require_member = load_access
+
+
+async def fan_out(
+    tx: Conn,
+    outbox: Outbox,
+    access: ChatAccess,
+    caller_id: int | None,
+    kind: str,
+    stored: dict[str, Any],
+    body: dict[str, Any],
+    now: int,
+) -> Position | None:
+    """Record an update of a chat for everyone in it, in this transaction: one row in the
+    chat's box for a large chat, one pointer per member for a small one. Returns where it
+    landed for `caller_id` (None if the caller is not among the recipients)."""
+    if access.is_large:
+        pts = await outbox.add_to_chat(tx, access.chat_id, kind, stored, body, now)
+        return Position(pts, access.chat_id)
+    by_user = await outbox.add(tx, access.member_ids, kind, access.chat_id, stored, body, now)
+    if caller_id is None or caller_id not in by_user:
+        return None
+    return Position(by_user[caller_id])
 
 
 async def open_private_chat(app: App, caller: Caller, user_id: int) -> int:
@@ -71,4 +150,5 @@ async def open_private_chat(app: App, caller: Caller, user_id: int) -> int:
         chat_id = await chats.insert(tx, ChatKind.PRIVATE.value, key, "", now)
         for member in {caller.user_id, user_id}:
             await chats.add_member(tx, chat_id, member, now)
+        await chats.adjust_member_count(tx, chat_id, len({caller.user_id, user_id}))
     return chat_id

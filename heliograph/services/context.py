@@ -50,8 +50,11 @@ class App:
 # read only the header to route; the body is encoded once by the publisher and forwarded to
 # every recipient session as it is (for updates, with the recipient's pts spliced in front).
 
-UPDATE = b"u"
+UPDATE = b"u"  # updates of users' common boxes: header lists (user_id, pts) pairs
+CHAT = b"c"  # an update of a large chat's box: one payload, whatever the member count
+SUBSCRIBE = b"s"  # users joined or left a large chat: nodes add or drop their sockets
 EVENT = b"e"
+CHAT_EVENT = b"t"  # an ephemeral event for everyone following a large chat
 REVOKE = b"r"
 
 
@@ -75,6 +78,9 @@ class Outbox:
     updates: list[tuple[dict[str, Any], list[tuple[int, int]]]] = field(default_factory=list)
     events: list[tuple[dict[str, Any], list[int], int | None]] = field(default_factory=list)
     revoked: list[tuple[int, list[int]]] = field(default_factory=list)
+    chat_updates: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)
+    subscriptions: list[tuple[int, list[int], list[int]]] = field(default_factory=list)
+    chat_events: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
 
     async def add(
         self,
@@ -102,6 +108,28 @@ class Outbox:
         self.updates.append((wire, list(pts_by_user.items())))
         return pts_by_user
 
+    async def add_to_chat(
+        self,
+        tx: Conn,
+        chat_id: int,
+        kind: str,
+        stored: dict[str, Any],
+        body: dict[str, Any],
+        now: int,
+    ) -> int:
+        """Append one update to a large chat's own box; returns its pts there."""
+        pts = await updates.append_to_chat(tx, chat_id, kind, stored, now)
+        self.chat_updates.append((chat_id, pts, {"type": kind, "chat_id": chat_id, **body}))
+        return pts
+
+    def subscribe(self, chat_id: int, joined: list[int], left: list[int]) -> None:
+        """Tell every node that these users' sockets now (or no longer) follow a large chat."""
+        self.subscriptions.append((chat_id, joined, left))
+
+    def chat_event(self, chat_id: int, body: dict[str, Any]) -> None:
+        """An ephemeral event for everyone following a large chat on any node."""
+        self.chat_events.append((chat_id, body))
+
     def event(
         self, body: dict[str, Any], user_ids: list[int], skip_session: int | None = None
     ) -> None:
@@ -112,10 +140,20 @@ class Outbox:
         self.revoked.append((user_id, session_ids))
 
     def publish(self, bus: Bus) -> None:
+        # Common boxes first (a new member learns of the chat and its pts), then the
+        # subscriptions (their sockets follow it), then the chat's own updates.
         for wire, recipients in self.updates:
             bus.publish(envelope(UPDATE, {"to": recipients}, orjson.dumps(wire)))
+        for chat_id, joined, left in self.subscriptions:
+            bus.publish(envelope(SUBSCRIBE, {"chat": chat_id, "add": joined, "remove": left}))
+        for chat_id, pts, wire in self.chat_updates:
+            bus.publish(envelope(CHAT, {"chat": chat_id, "pts": pts}, orjson.dumps(wire)))
         for body, user_ids, skip in self.events:
             frame = orjson.dumps({"type": "event", "event": body})
             bus.publish(envelope(EVENT, {"to": user_ids, "skip": skip}, frame))
+        for chat_id, body in self.chat_events:
+            frame = orjson.dumps({"type": "event", "event": body})
+            header = {"chat": chat_id, "from": body.get("user_id")}
+            bus.publish(envelope(CHAT_EVENT, header, frame))
         for user_id, session_ids in self.revoked:
             bus.publish(envelope(REVOKE, {"user": user_id, "sessions": session_ids}))

@@ -1,52 +1,45 @@
-"""Sending, forwarding, editing and deleting messages; pins, reactions, read marks, typing
-and drafts. Each change appends an update to every member's box in the same transaction."""
+"""Sending, forwarding, editing and deleting messages. Each change is recorded as an update
+for everyone in the chat in the same transaction (see `chats.fan_out`)."""
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from heliograph.domain.entities import (
-    ChatKind,
-    Draft,
-    ForwardOrigin,
-    Message,
-    MessageEntity,
-)
+from heliograph.domain.entities import ChatKind, ForwardOrigin, Message, MessageEntity
 from heliograph.domain.errors import ErrorCode, HeliographError
-from heliograph.domain.text import merge_entities, normalize_for_search, utf16_len
-from heliograph.services.chats import Membership, require_member
+from heliograph.domain.permissions import Role, check_can_send, require_admin_right
+from heliograph.domain.text import hashtags, merge_entities, normalize_for_search, utf16_len
+from heliograph.services.chats import ChatAccess, Position, fan_out, load_access
 from heliograph.services.context import App, Caller, Outbox
 from heliograph.store import chats, messages, users
 from heliograph.store.db import Conn
 
-TYPING_ACTIONS = frozenset(
-    {
-        "typing",
-        "cancel",
-        "recording_voice",
-        "uploading_photo",
-        "uploading_document",
-        "choosing_sticker",
-    }
-)
+LINK_ENTITIES = frozenset({"url", "text_link"})
 
 
 @dataclass(frozen=True, slots=True)
 class Sent:
-    """The sent message and the caller's position in their box after it (None for a retried
-    send that had already been stored: the original update already carries it)."""
+    """The sent message and where its update landed for the sender: their common box, or
+    (`box` set) a large chat's box. `pts` is None for a retried send that had already been
+    stored: its update was delivered the first time."""
 
     message: Message
     pts: int | None
     pts_count: int
+    box: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Changed:
     pts: int
     pts_count: int
+    box: int | None = None
+
+
+def changed(position: Position | None) -> Changed:
+    assert position is not None, "the caller is a recipient of their own change"
+    return Changed(position.pts, 1, position.box)
 
 
 def check_text(app: App, text: str, entities: list[MessageEntity]) -> list[MessageEntity]:
@@ -60,43 +53,77 @@ def check_text(app: App, text: str, entities: list[MessageEntity]) -> list[Messa
     return merge_entities(text, entities, app.limits)
 
 
-async def _fan_out(
-    tx: Conn,
-    outbox: Outbox,
-    members: Membership,
-    kind: str,
-    stored: dict[str, Any],
-    body: dict[str, Any],
-    now: int,
-) -> dict[int, int]:
-    """Write one update for every member of a small chat (bounded fan-out on write)."""
-    return await outbox.add(tx, members.member_ids, kind, members.chat_id, stored, body, now)
-
-
-async def _visible_message(conn: Conn, caller: Caller, chat_id: int, message_id: int) -> Message:
+async def visible_message(conn: Conn, caller: Caller, chat_id: int, message_id: int) -> Message:
     rows = await messages.get_rows(conn, chat_id, [message_id], caller.user_id)
     if not rows:
         raise HeliographError(ErrorCode.MESSAGE_NOT_FOUND, "message not found")
     return (await messages.hydrate(conn, chat_id, rows))[0]
 
 
-async def _store_message(
+async def _mentioned_members(
+    tx: Conn,
+    access: ChatAccess,
+    caller: Caller,
+    text: str,
+    entities: list[MessageEntity],
+    reply_to: int | None,
+) -> list[int]:
+    """Members a group message notifies: @mentions of members and the author replied to."""
+    found: set[int] = set()
+    for e in entities:
+        if e.type == "text_mention" and e.user_id is not None:
+            found.add(e.user_id)
+        elif e.type == "mention":
+            name = _utf16_slice(text, e.offset + 1, e.length - 1).lower()
+            row = await users.get_by_username(tx, name)
+            if row is not None:
+                found.add(row["id"])
+    if reply_to is not None:
+        author = await messages.sender_of(tx, access.chat_id, reply_to)
+        if author is not None:
+            found.add(author)
+    found.discard(caller.user_id)
+    members = []
+    for user_id in sorted(found):
+        member = await chats.member_row(tx, access.chat_id, user_id)
+        if member is not None and member["role"] not in (Role.LEFT, Role.BANNED):
+            members.append(user_id)
+    return members
+
+
+def _utf16_slice(text: str, offset: int, length: int) -> str:
+    encoded = text.encode("utf-16-le")
+    return encoded[offset * 2 : (offset + length) * 2].decode("utf-16-le", errors="replace")
+
+
+async def store_message(
     app: App,
     tx: Conn,
     outbox: Outbox,
     caller: Caller,
-    members: Membership,
+    access: ChatAccess,
     text: str,
     entities: list[MessageEntity],
-    reply_to: int | None,
-    forward: ForwardOrigin | None,
-    random_id: int | None,
+    *,
+    reply_to: int | None = None,
+    forward: ForwardOrigin | None = None,
+    random_id: int | None = None,
+    service: dict[str, Any] | None = None,
+    anonymous: bool = False,
 ) -> Sent:
+    """Write one message and its update; the caller has checked every right."""
     now = app.now()
-    message_id = await chats.next_message_id(tx, members.chat_id, now)
+    chat_id = access.chat_id
+    message_id = await chats.next_message_id(tx, chat_id, now)
+    signature = None
+    if access.kind is ChatKind.CHANNEL and service is None:
+        anonymous = True
+        if access.row["signatures"]:
+            author = await users.get(tx, caller.user_id)
+            signature = author["display_name"] if author is not None else None
     await messages.insert(
         tx,
-        chat_id=members.chat_id,
+        chat_id=chat_id,
         message_id=message_id,
         sender_id=caller.user_id,
         date=now,
@@ -106,24 +133,144 @@ async def _store_message(
         forward=forward,
         search_text=normalize_for_search(text),
         random_id=random_id,
+        service=service,
+        anonymous=anonymous,
+        signature=signature,
     )
+    if reply_to is not None:
+        await messages.count_reply(tx, chat_id, reply_to)
+    tags = hashtags(text)
+    if tags:
+        await messages.add_hashtags(tx, chat_id, message_id, tags, now)
     # Sending is reading: the sender has seen everything up to their own message.
-    await chats.raise_read_pointer(tx, members.chat_id, caller.user_id, message_id)
-    await chats.clear_draft(tx, caller.user_id, members.chat_id)
+    await chats.raise_read_pointer(tx, chat_id, caller.user_id, message_id)
+    await chats.clear_draft(tx, caller.user_id, chat_id)
     message = Message(
         id=message_id,
-        chat_id=members.chat_id,
-        sender_id=caller.user_id,
+        chat_id=chat_id,
+        sender_id=None if anonymous else caller.user_id,
         date=now,
         text=text,
         entities=entities,
         reply_to_message_id=reply_to,
         forward_origin=forward,
+        service=service,
+        sender_chat_id=chat_id if anonymous else None,
+        signature=signature,
+        views=1 if access.kind is ChatKind.CHANNEL and service is None else None,
     )
-    pts = await _fan_out(
-        tx, outbox, members, "new_message", {"message_id": message_id}, {"message": message}, now
+    if message.views:
+        await messages.count_view(tx, chat_id, message_id, caller.user_id)
+    position = await fan_out(
+        tx,
+        outbox,
+        access,
+        caller.user_id,
+        "new_message",
+        {"message_id": message_id},
+        {"message": message},
+        now,
     )
-    return Sent(message, pts[caller.user_id], 1)
+    if access.kind is not ChatKind.PRIVATE and service is None:
+        mentioned = await _mentioned_members(tx, access, caller, text, entities, reply_to)
+        if mentioned:
+            await messages.add_mentions(tx, chat_id, message_id, mentioned)
+            if access.is_large:
+                # Members of a large chat are told in their own box, so they hear of it
+                # even without following the chat's box.
+                data = {"message_id": message_id}
+                await outbox.add(tx, mentioned, "mention", chat_id, data, data, now)
+    if access.kind is ChatKind.CHANNEL and access.row["linked_chat_id"] and service is None:
+        await _open_discussion(app, tx, outbox, caller, access, message)
+    if position is None:
+        raise HeliographError(ErrorCode.INTERNAL, "sender is not a recipient")
+    return Sent(message, position.pts, 1, position.box)
+
+
+async def _open_discussion(
+    app: App, tx: Conn, outbox: Outbox, caller: Caller, access: ChatAccess, post: Message
+) -> None:
+    """Copy a channel post into the linked group, where comments are replies to the copy."""
+    group_id = access.row["linked_chat_id"]
+    group = await chats.get(tx, group_id)
+    if group is None or group["deleted"]:
+        return
+    channel = await chats.get(tx, access.chat_id)
+    origin = ForwardOrigin(
+        sender_id=None,
+        sender_name=channel["title"] if channel is not None else "",
+        chat_id=access.chat_id,
+        message_id=post.id,
+        date=post.date,
+    )
+    group_access = await load_access_unchecked(tx, group_id)
+    copy = await store_message(
+        app,
+        tx,
+        outbox,
+        caller,
+        group_access,
+        post.text,
+        post.entities,
+        forward=origin,
+        anonymous=True,
+    )
+    await messages.set_discussion(tx, access.chat_id, post.id, group_id, copy.message.id)
+    post.discussion = None  # filled in on the next read; the live update carries the post
+
+
+async def load_access_unchecked(tx: Conn, chat_id: int) -> ChatAccess:
+    """Access to a chat on the system's behalf (posting a discussion copy)."""
+    from heliograph.domain.permissions import AdminRights, MemberRights, Standing
+
+    full = await chats.row_as_access(tx, chat_id)
+    assert full is not None
+    standing = Standing(
+        ChatKind(full["kind"]), Role.OWNER, AdminRights.all(), MemberRights(), MemberRights(), 0
+    )
+    is_large = bool(full["is_large"])
+    return ChatAccess(
+        chat_id,
+        standing.kind,
+        is_large,
+        standing,
+        full,
+        [] if is_large else await chats.member_ids(tx, chat_id),
+    )
+
+
+async def check_slow_mode(app: App, tx: Conn, caller: Caller, access: ChatAccess) -> None:
+    seconds = access.row["slow_mode_seconds"]
+    if not seconds or access.standing.is_admin() or access.kind is ChatKind.PRIVATE:
+        return
+    now = app.now()
+    wait = access.row["last_sent_at"] + seconds - now
+    if wait > 0:
+        raise HeliographError(
+            ErrorCode.SLOW_MODE_WAIT, f"slow mode: wait {wait} s", retry_after=wait
+        )
+    await chats.touch_last_sent(tx, access.chat_id, caller.user_id, now)
+
+
+async def check_can_write(
+    app: App,
+    tx: Conn,
+    caller: Caller,
+    access: ChatAccess,
+    entities: list[MessageEntity],
+    media: str | None = None,
+) -> None:
+    if access.kind is ChatKind.PRIVATE:
+        for member_id in access.member_ids:
+            row = await users.get(tx, member_id)
+            if row is not None and row["deleted"]:
+                raise HeliographError(
+                    ErrorCode.CHAT_WRITE_FORBIDDEN, "this account has been deleted"
+                )
+        return
+    has_links = any(e.type in LINK_ENTITIES for e in entities)
+    check_can_send(access.standing, app.now(), has_links=has_links, media=media)
+    await check_slow_mode(app, tx, caller, access)
 
 
 async def send_message(
@@ -134,6 +281,7 @@ async def send_message(
     entities: list[MessageEntity] | None = None,
     reply_to_message_id: int | None = None,
     random_id: int | None = None,
+    anonymous: bool = False,
 ) -> Sent:
     checked = check_text(app, text, entities or [])
     outbox = Outbox()
@@ -141,46 +289,60 @@ async def send_message(
         if random_id is not None:
             earlier = await messages.by_random_id(tx, caller.user_id, random_id)
             if earlier is not None:
-                return Sent(await _visible_message(tx, caller, *earlier), None, 0)
-        members = await require_member(tx, caller, chat_id)
-        await _check_can_write(tx, caller, members)
+                return Sent(await visible_message(tx, caller, *earlier), None, 0)
+        access = await load_access(tx, caller, chat_id)
+        await check_can_write(app, tx, caller, access, checked)
+        if anonymous and not access.standing.admin().post_anonymously:
+            raise HeliographError(
+                ErrorCode.ADMIN_REQUIRED, "posting anonymously needs that administrator right"
+            )
         if reply_to_message_id is not None:
-            await _visible_message(tx, caller, chat_id, reply_to_message_id)
-        sent = await _store_message(
-            app, tx, outbox, caller, members, text, checked, reply_to_message_id, None, random_id
+            await visible_message(tx, caller, chat_id, reply_to_message_id)
+        sent = await store_message(
+            app,
+            tx,
+            outbox,
+            caller,
+            access,
+            text,
+            checked,
+            reply_to=reply_to_message_id,
+            random_id=random_id,
+            anonymous=anonymous,
         )
     outbox.publish(app.bus)
     return sent
 
 
-async def _check_can_write(conn: Conn, caller: Caller, members: Membership) -> None:
-    if members.kind is ChatKind.PRIVATE:
-        for member_id in members.member_ids:
-            row = await users.get(conn, member_id)
-            if row is not None and row["deleted"]:
-                raise HeliographError(
-                    ErrorCode.CHAT_WRITE_FORBIDDEN, "this account has been deleted"
-                )
+def check_ids(app: App, ids: list[int]) -> None:
+    if not ids:
+        raise HeliographError(ErrorCode.INVALID_PARAMS, "message_ids is empty")
+    if len(ids) > app.limits.ids_per_request:
+        raise HeliographError(
+            ErrorCode.INVALID_PARAMS,
+            f"at most {app.limits.ids_per_request} message ids per request",
+        )
 
 
 async def forward_messages(
     app: App, caller: Caller, from_chat_id: int, message_ids: list[int], to_chat_id: int
 ) -> list[Sent]:
-    _check_ids(app, message_ids)
+    check_ids(app, message_ids)
     outbox = Outbox()
     sent: list[Sent] = []
     async with app.db.transaction() as tx:
-        await require_member(tx, caller, from_chat_id)
-        target = await require_member(tx, caller, to_chat_id)
-        await _check_can_write(tx, caller, target)
+        await load_access(tx, caller, from_chat_id)
+        target = await load_access(tx, caller, to_chat_id)
         rows = await messages.get_rows(tx, from_chat_id, sorted(set(message_ids)), caller.user_id)
         originals = [r for r in rows if r["service"] is None]
         if not originals:
             raise HeliographError(ErrorCode.MESSAGE_NOT_FOUND, "no message to forward")
-        for original in await messages.hydrate(tx, from_chat_id, originals):
+        hydrated = await messages.hydrate(tx, from_chat_id, originals)
+        await check_can_write(app, tx, caller, target, [e for m in hydrated for e in m.entities])
+        for original in hydrated:
             origin = original.forward_origin or await _origin_of(tx, original)
             sent.append(
-                await _store_message(
+                await store_message(
                     app,
                     tx,
                     outbox,
@@ -188,9 +350,7 @@ async def forward_messages(
                     target,
                     original.text,
                     original.entities,
-                    None,
-                    origin,
-                    None,
+                    forward=origin,
                 )
             )
     outbox.publish(app.bus)
@@ -198,11 +358,12 @@ async def forward_messages(
 
 
 async def _origin_of(conn: Conn, message: Message) -> ForwardOrigin:
-    name = "Deleted account"
-    if message.sender_id is not None:
+    if message.sender_id is None:  # posted as the chat: the chat is the origin
+        chat = await chats.get(conn, message.chat_id)
+        name = chat["title"] if chat is not None else ""
+    else:
         row = await users.get(conn, message.sender_id)
-        if row is not None and not row["deleted"]:
-            name = row["display_name"]
+        name = row["display_name"] if row is not None and not row["deleted"] else "Deleted account"
     return ForwardOrigin(
         sender_id=message.sender_id,
         sender_name=name,
@@ -223,9 +384,13 @@ async def edit_message(
     checked = check_text(app, text, entities or [])
     outbox = Outbox()
     async with app.db.transaction() as tx:
-        members = await require_member(tx, caller, chat_id)
-        message = await _visible_message(tx, caller, chat_id, message_id)
-        if message.sender_id != caller.user_id or message.service or message.forward_origin:
+        access = await load_access(tx, caller, chat_id)
+        message = await visible_message(tx, caller, chat_id, message_id)
+        author = await messages.sender_of(tx, chat_id, message_id)
+        may_edit = author == caller.user_id or (
+            access.kind is ChatKind.CHANNEL and access.standing.admin().edit_messages
+        )
+        if not may_edit or message.service or message.forward_origin:
             raise HeliographError(
                 ErrorCode.MESSAGE_EDIT_FORBIDDEN, "only the sender can edit their own message"
             )
@@ -233,206 +398,55 @@ async def edit_message(
             raise HeliographError(ErrorCode.MESSAGE_NOT_MODIFIED, "the message is unchanged")
         now = app.now()
         await messages.edit(tx, chat_id, message_id, text, checked, normalize_for_search(text), now)
+        await messages.replace_hashtags(tx, chat_id, message_id, hashtags(text), message.date)
         message.text, message.entities, message.edit_date = text, checked, now
-        pts = await _fan_out(
+        position = await fan_out(
             tx,
             outbox,
-            members,
+            access,
+            caller.user_id,
             "edit_message",
             {"message_id": message_id},
             {"message": message},
             now,
         )
     outbox.publish(app.bus)
-    return Changed(pts[caller.user_id], 1)
-
-
-def _check_ids(app: App, ids: list[int]) -> None:
-    if not ids:
-        raise HeliographError(ErrorCode.INVALID_PARAMS, "message_ids is empty")
-    if len(ids) > app.limits.ids_per_request:
-        raise HeliographError(
-            ErrorCode.INVALID_PARAMS,
-            f"at most {app.limits.ids_per_request} message ids per request",
-        )
+    return changed(position)
 
 
 async def delete_messages(
     app: App, caller: Caller, chat_id: int, message_ids: list[int], for_everyone: bool
 ) -> Changed:
-    _check_ids(app, message_ids)
+    check_ids(app, message_ids)
     outbox = Outbox()
     async with app.db.transaction() as tx:
-        members = await require_member(tx, caller, chat_id)
+        access = await load_access(tx, caller, chat_id)
         rows = await messages.get_rows(tx, chat_id, sorted(set(message_ids)), caller.user_id)
         if not rows:
             raise HeliographError(ErrorCode.MESSAGE_NOT_FOUND, "message not found")
         ids = [r["id"] for r in rows]
-        if for_everyone:
+        # Large chats and channels have one history for all: deleting is for everyone.
+        if for_everyone or access.is_large or access.kind is ChatKind.CHANNEL:
+            others = any(r["sender_id"] != caller.user_id for r in rows)
             # In a private chat either side may delete any message for both, as in Telegram.
-            if members.kind is not ChatKind.PRIVATE and any(
-                r["sender_id"] != caller.user_id for r in rows
-            ):
-                raise HeliographError(ErrorCode.MESSAGE_DELETE_FORBIDDEN, "only your own messages")
-            pts = await delete_for_everyone(app, tx, outbox, chat_id, ids)
+            if others and access.kind is not ChatKind.PRIVATE:
+                require_admin_right(access.standing, "delete_messages")
+            position = await delete_for_everyone(app, tx, outbox, access, ids, caller.user_id)
         else:
             await messages.hide(tx, caller.user_id, chat_id, ids)
+            data = {"message_ids": ids}
             pts = await outbox.add(
-                tx,
-                [caller.user_id],
-                "delete_messages",
-                chat_id,
-                {"message_ids": ids},
-                {"message_ids": ids},
-                app.now(),
+                tx, [caller.user_id], "delete_messages", chat_id, data, data, app.now()
             )
+            position = Position(pts[caller.user_id])
     outbox.publish(app.bus)
-    return Changed(pts[caller.user_id], 1)
+    return changed(position)
 
 
 async def delete_for_everyone(
-    app: App, tx: Conn, outbox: Outbox, chat_id: int, ids: list[int], skip: int | None = None
-) -> dict[int, int]:
-    """Delete messages from a chat and tell every member (but `skip`, who is leaving)."""
-    await messages.delete(tx, chat_id, ids)
-    member_ids = [m for m in await chats.member_ids(tx, chat_id) if m != skip]
+    app: App, tx: Conn, outbox: Outbox, access: ChatAccess, ids: list[int], caller_id: int | None
+) -> Position | None:
+    """Delete messages from a chat and tell everyone in it."""
+    await messages.delete(tx, access.chat_id, ids)
     data = {"message_ids": ids}
-    return await outbox.add(tx, member_ids, "delete_messages", chat_id, data, data, app.now())
-
-
-async def set_pinned(
-    app: App, caller: Caller, chat_id: int, message_id: int, pinned: bool
-) -> Changed | None:
-    """Pin or unpin for every member; None when it already was so."""
-    outbox = Outbox()
-    async with app.db.transaction() as tx:
-        members = await require_member(tx, caller, chat_id)
-        await _visible_message(tx, caller, chat_id, message_id)
-        changed = await (messages.pin if pinned else messages.unpin)(tx, chat_id, message_id)
-        if not changed:
-            return None
-        data = {"message_ids": [message_id], "pinned": pinned}
-        pts = await _fan_out(tx, outbox, members, "pinned_messages", data, data, app.now())
-    outbox.publish(app.bus)
-    return Changed(pts[caller.user_id], 1)
-
-
-def check_reaction(app: App, emoji: str) -> None:
-    if not emoji or len(emoji) > app.limits.reaction_max:
-        raise HeliographError(ErrorCode.REACTION_INVALID, "a reaction is one emoji")
-    for char in emoji:
-        category = unicodedata.category(char)
-        if category[0] in "LNPZC" and char not in "\u200d\ufe0f\u20e3":
-            raise HeliographError(ErrorCode.REACTION_INVALID, "a reaction is one emoji")
-
-
-async def set_reaction(
-    app: App, caller: Caller, chat_id: int, message_id: int, emoji: str | None
-) -> Changed:
-    if emoji is not None:
-        check_reaction(app, emoji)
-    outbox = Outbox()
-    async with app.db.transaction() as tx:
-        members = await require_member(tx, caller, chat_id)
-        message = await _visible_message(tx, caller, chat_id, message_id)
-        if message.service:
-            raise HeliographError(ErrorCode.REACTION_INVALID, "service messages take no reactions")
-        if emoji is None:
-            await messages.remove_reaction(tx, chat_id, message_id, caller.user_id)
-        else:
-            await messages.set_reaction(tx, chat_id, message_id, caller.user_id, emoji)
-        reactions = (await messages.reactions_for(tx, chat_id, [message_id])).get(message_id, [])
-        pts = await _fan_out(
-            tx,
-            outbox,
-            members,
-            "message_reactions",
-            {"message_id": message_id},
-            {"message_id": message_id, "reactions": reactions},
-            app.now(),
-        )
-    outbox.publish(app.bus)
-    return Changed(pts[caller.user_id], 1)
-
-
-async def read_history(app: App, caller: Caller, chat_id: int, max_id: int) -> Changed | None:
-    """Mark everything up to max_id read: the caller's other devices clear the unread count
-    and the other members see their messages read. None when nothing new was read."""
-    outbox = Outbox()
-    async with app.db.transaction() as tx:
-        members = await require_member(tx, caller, chat_id)
-        max_id = min(max_id, members.last_message_id)
-        if max_id <= 0 or not await chats.raise_read_pointer(tx, chat_id, caller.user_id, max_id):
-            return None
-        now = app.now()
-        unread = await chats.unread_count(tx, chat_id, caller.user_id, max_id)
-        data = {"max_id": max_id}
-        pts = await outbox.add(
-            tx,
-            [caller.user_id],
-            "read_inbox",
-            chat_id,
-            data,
-            {"max_id": max_id, "unread_count": unread},
-            now,
-        )
-        others = [m for m in members.member_ids if m != caller.user_id]
-        await outbox.add(tx, others, "read_outbox", chat_id, data, data, now)
-    outbox.publish(app.bus)
-    return Changed(pts[caller.user_id], 1)
-
-
-async def set_typing(app: App, caller: Caller, chat_id: int, action: str) -> None:
-    if action not in TYPING_ACTIONS:
-        raise HeliographError(
-            ErrorCode.INVALID_PARAMS, f"action must be one of {', '.join(sorted(TYPING_ACTIONS))}"
-        )
-    async with app.db.read() as conn:
-        members = await require_member(conn, caller, chat_id)
-    outbox = Outbox()
-    others = [m for m in members.member_ids if m != caller.user_id]
-    outbox.event(
-        {"type": "typing", "chat_id": chat_id, "user_id": caller.user_id, "action": action}, others
-    )
-    outbox.publish(app.bus)
-
-
-async def save_draft(
-    app: App,
-    caller: Caller,
-    chat_id: int,
-    text: str,
-    entities: list[MessageEntity] | None = None,
-    reply_to_message_id: int | None = None,
-) -> Changed:
-    """Save (or with empty text, clear) the caller's draft; their other devices follow."""
-    if utf16_len(text) > app.limits.draft_length:
-        raise HeliographError(ErrorCode.MESSAGE_TOO_LONG, "the draft is too long")
-    checked = merge_entities(text, entities or [], app.limits) if text else []
-    outbox = Outbox()
-    async with app.db.transaction() as tx:
-        await require_member(tx, caller, chat_id)
-        now = app.now()
-        draft: Draft | None = None
-        if text:
-            draft = Draft(text, checked, reply_to_message_id, now)
-            await chats.save_draft(
-                tx,
-                caller.user_id,
-                chat_id,
-                text,
-                _entities_json(checked),
-                reply_to_message_id,
-                now,
-            )
-        else:
-            await chats.clear_draft(tx, caller.user_id, chat_id)
-        pts = await outbox.add(tx, [caller.user_id], "draft", chat_id, {}, {"draft": draft}, now)
-    outbox.publish(app.bus)
-    return Changed(pts[caller.user_id], 1)
-
-
-def _entities_json(entities: list[MessageEntity]) -> str:
-    import orjson
-
-    return orjson.dumps(entities).decode()
+    return await fan_out(tx, outbox, access, caller_id, "delete_messages", data, data, app.now())

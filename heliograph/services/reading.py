@@ -7,7 +7,7 @@ import orjson
 from heliograph.domain.entities import Chat, ChatKind, Draft, Message, MessageEntity
 from heliograph.domain.errors import ErrorCode, HeliographError
 from heliograph.domain.text import escape_like, normalize_for_search
-from heliograph.services.chats import peer_of, require_member
+from heliograph.services.chats import load_access, peer_of
 from heliograph.services.context import App, Caller
 from heliograph.store import chats, messages, users
 from heliograph.store.db import Conn, Row
@@ -21,7 +21,7 @@ def _page(app: App, limit: int) -> int:
     return limit
 
 
-def _draft(row: Row | None) -> Draft | None:
+def draft_from_row(row: Row | None) -> Draft | None:
     if row is None:
         return None
     entities = [MessageEntity(**e) for e in orjson.loads(row["entities"])]
@@ -37,6 +37,7 @@ async def _to_chats(conn: Conn, caller: Caller, rows: list[Row]) -> list[Chat]:
     result = []
     for r in rows:
         chat_id = r["id"]
+        kind = ChatKind(r["kind"])
         peer = peers.get(chat_id)
         title = r["title"]
         if peer is not None:
@@ -49,24 +50,44 @@ async def _to_chats(conn: Conn, caller: Caller, rows: list[Row]) -> list[Chat]:
         last_message = None
         if chat_id in last:
             last_message = (await messages.hydrate(conn, chat_id, [last[chat_id]]))[0]
+        read_max = r["read_inbox_max_id"]
+        if r["is_large"]:
+            read_outbox = r["max_read_id"]
+        else:
+            read_outbox = await chats.read_outbox_max_id(conn, chat_id, caller.user_id)
         result.append(
             Chat(
                 id=chat_id,
-                kind=ChatKind(r["kind"]),
+                kind=kind,
                 title=title,
                 peer_user_id=peer,
-                unread_count=await chats.unread_count(
-                    conn, chat_id, caller.user_id, r["read_inbox_max_id"]
-                ),
-                read_inbox_max_id=r["read_inbox_max_id"],
-                read_outbox_max_id=await chats.read_outbox_max_id(conn, chat_id, caller.user_id),
+                unread_count=await chats.unread_count(conn, chat_id, caller.user_id, read_max),
+                read_inbox_max_id=read_max,
+                read_outbox_max_id=read_outbox,
                 last_message=last_message,
                 last_activity=r["last_activity"],
                 pinned_message_ids=await messages.pinned_ids(conn, chat_id),
-                draft=_draft(drafts.get(chat_id)),
+                draft=draft_from_row(drafts.get(chat_id)),
+                about=r["about"],
+                username=r["username"],
+                member_count=r["member_count"],
+                role=r["role"],
+                pts=r["pts"] if r["is_large"] else None,
+                unread_mentions_count=await messages.unread_mentions(
+                    conn, caller.user_id, chat_id, read_max
+                ),
+                slow_mode_seconds=r["slow_mode_seconds"],
+                linked_chat_id=r["linked_chat_id"],
+                signatures=bool(r["signatures"]),
             )
         )
     return result
+
+
+async def large_chat_ids(app: App, caller: Caller) -> list[int]:
+    """The large chats whose boxes the caller's sockets follow."""
+    async with app.db.read() as conn:
+        return await chats.large_chats_of_user(conn, caller.user_id)
 
 
 async def get_chats(
@@ -89,12 +110,8 @@ async def get_chats(
 
 async def get_chat(app: App, caller: Caller, chat_id: int) -> Chat:
     async with app.db.read() as conn:
-        await require_member(conn, caller, chat_id)
-        row = await chats.get(conn, chat_id)
-        member = await chats.membership(conn, chat_id, caller.user_id)
-        assert row is not None and member is not None
-        merged = {**dict(row), "read_inbox_max_id": member["read_inbox_max_id"]}
-        return (await _to_chats(conn, caller, [merged]))[0]
+        access = await load_access(conn, caller, chat_id)
+        return (await _to_chats(conn, caller, [access.row]))[0]
 
 
 async def get_history(
@@ -109,7 +126,7 @@ async def get_history(
     oldest first."""
     limit = _page(app, limit)
     async with app.db.read() as conn:
-        await require_member(conn, caller, chat_id)
+        await load_access(conn, caller, chat_id)
         rows = await messages.history_rows(conn, chat_id, caller.user_id, offset_id, newer, limit)
         if not newer:
             rows = list(reversed(rows))
@@ -122,7 +139,7 @@ async def get_messages(app: App, caller: Caller, chat_id: int, ids: list[int]) -
             ErrorCode.INVALID_PARAMS, f"give 1 to {app.limits.ids_per_request} message ids"
         )
     async with app.db.read() as conn:
-        await require_member(conn, caller, chat_id)
+        await load_access(conn, caller, chat_id)
         rows = await messages.get_rows(conn, chat_id, sorted(set(ids)), caller.user_id)
         return await messages.hydrate(conn, chat_id, rows)
 
@@ -145,7 +162,7 @@ async def search_messages(
         raise HeliographError(ErrorCode.INVALID_PARAMS, "the search query is empty")
     async with app.db.read() as conn:
         if chat_id is not None:
-            await require_member(conn, caller, chat_id)
+            await load_access(conn, caller, chat_id)
         rows = await messages.search_rows(
             conn, caller.user_id, f"%{escape_like(term)}%", chat_id, before, limit
         )

@@ -9,8 +9,9 @@ import orjson
 
 from heliograph.domain.entities import State
 from heliograph.domain.errors import ErrorCode, HeliographError
+from heliograph.services.chats import load_access
 from heliograph.services.context import App, Caller
-from heliograph.services.reading import _draft
+from heliograph.services.reading import draft_from_row
 from heliograph.store import chats, messages, updates
 from heliograph.store.db import Conn, Row
 
@@ -53,7 +54,7 @@ async def _hydrate(conn: Conn, caller: Caller, row: Row) -> dict[str, Any]:
         )
     elif kind == "draft":
         found = await chats.drafts_for(conn, caller.user_id, [chat_id])
-        update["draft"] = _draft(found.get(chat_id))
+        update["draft"] = draft_from_row(found.get(chat_id))
     elif kind == "read_inbox":
         member = await chats.membership(conn, chat_id, caller.user_id)
         unread = 0
@@ -81,5 +82,37 @@ async def get_difference(app: App, caller: Caller, pts: int, limit: int = 100) -
             return Difference(state=state, too_long=True)
         rows = await updates.since(conn, caller.user_id, pts, limit)
         hydrated = [await _hydrate(conn, caller, row) for row in rows]
+    last = rows[-1]["pts"] if rows else pts
+    return Difference(updates=hydrated, state=State(pts=last, date=state.date), more=last < head)
+
+
+async def get_channel_difference(
+    app: App, caller: Caller, chat_id: int, pts: int, limit: int = 100
+) -> Difference:
+    """The same for a large chat's own box. Members only: a banned member reads nothing new."""
+    if limit < 1 or limit > app.limits.difference_max:
+        raise HeliographError(
+            ErrorCode.INVALID_PARAMS, f"limit must be 1 to {app.limits.difference_max}"
+        )
+    async with app.db.read() as conn:
+        access = await load_access(conn, caller, chat_id)
+        if not access.is_large:
+            raise HeliographError(
+                ErrorCode.BAD_REQUEST, "this chat has no box of its own: use getDifference"
+            )
+        head = await updates.chat_head(conn, chat_id)
+        state = State(pts=head, date=app.now())
+        if pts < 0 or pts > head:
+            raise HeliographError(
+                ErrorCode.PTS_INVALID, f"pts must be between 0 and the current {head}"
+            )
+        if head - pts > app.limits.difference_too_long:
+            return Difference(state=state, too_long=True)
+        rows = await updates.chat_since(conn, chat_id, pts, limit)
+        hydrated = []
+        for row in rows:
+            update = await _hydrate(conn, caller, row)
+            update["box"] = chat_id
+            hydrated.append(update)
     last = rows[-1]["pts"] if rows else pts
     return Difference(updates=hydrated, state=State(pts=last, date=state.date), more=last < head)

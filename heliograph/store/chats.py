@@ -19,11 +19,7 @@ async def insert(tx: Conn, kind: str, private_key: str | None, title: str, now: 
 
 
 async def get(conn: Conn, chat_id: int) -> Row | None:
-    return await conn.fetchrow(
-        "SELECT id, kind, private_key, title, created_at, last_message_id, last_activity"
-        " FROM chats WHERE id = ?",
-        chat_id,
-    )
+    return await conn.fetchrow(f"SELECT {CHAT_COLUMNS} FROM chats c WHERE c.id = ?", chat_id)
 
 
 async def private_by_key(conn: Conn, private_key: str) -> int | None:
@@ -33,31 +29,85 @@ async def private_by_key(conn: Conn, private_key: str) -> int | None:
     return chat_id
 
 
-async def add_member(tx: Conn, chat_id: int, user_id: int, now: int) -> None:
+async def add_member(
+    tx: Conn,
+    chat_id: int,
+    user_id: int,
+    now: int,
+    role: str = "member",
+    invited_by: int | None = None,
+    invite_link_id: int | None = None,
+    read_inbox_max_id: int = 0,
+) -> None:
+    """Insert or re-activate a member (someone who left may come back)."""
     await tx.execute(
-        "INSERT INTO chat_members (chat_id, user_id, joined_at) VALUES (?, ?, ?)"
-        " ON CONFLICT DO NOTHING",
+        "INSERT INTO chat_members (chat_id, user_id, joined_at, role, invited_by, invite_link_id,"
+        " read_inbox_max_id, name_key) VALUES (?, ?, ?, ?, ?, ?, ?,"
+        " COALESCE((SELECT LOWER(display_name) || ' ' || COALESCE(username_key, '')"
+        " FROM users WHERE id = ?), ''))"
+        " ON CONFLICT (chat_id, user_id) DO UPDATE SET role = excluded.role,"
+        " joined_at = excluded.joined_at, invited_by = excluded.invited_by,"
+        " invite_link_id = excluded.invite_link_id, admin_rights = '{}', restrictions = '{}',"
+        " restricted_until = 0",
         chat_id,
         user_id,
         now,
+        role,
+        invited_by,
+        invite_link_id,
+        read_inbox_max_id,
+        user_id,
     )
 
 
+_ACTIVE = "('owner', 'admin', 'member', 'restricted')"
+CHAT_COLUMNS = (
+    "c.id, c.kind, c.private_key, c.title, c.about, c.username, c.created_at,"
+    " c.last_message_id, c.last_activity, c.is_large, c.pts, c.member_count, c.owner_id,"
+    " c.default_rights, c.slow_mode_seconds, c.signatures, c.linked_chat_id, c.max_read_id,"
+    " c.deleted"
+)
+MEMBER_COLUMNS = (
+    "m.user_id, m.role, m.admin_rights, m.admin_title, m.restrictions, m.restricted_until,"
+    " m.read_inbox_max_id, m.invited_by, m.invite_link_id, m.joined_at, m.last_sent_at"
+)
+
+
 async def membership(conn: Conn, chat_id: int, user_id: int) -> Row | None:
+    """The chat and the user's row in it (any role, left and banned included)."""
     return await conn.fetchrow(
-        "SELECT m.read_inbox_max_id, c.kind, c.last_message_id, c.private_key"
-        " FROM chat_members m JOIN chats c ON c.id = m.chat_id"
-        " WHERE m.chat_id = ? AND m.user_id = ?",
+        f"SELECT {CHAT_COLUMNS}, {MEMBER_COLUMNS} FROM chats c"
+        " JOIN chat_members m ON m.chat_id = c.id AND m.user_id = ? WHERE c.id = ?",
+        user_id,
+        chat_id,
+    )
+
+
+async def member_row(conn: Conn, chat_id: int, user_id: int) -> Row | None:
+    return await conn.fetchrow(
+        f"SELECT {MEMBER_COLUMNS} FROM chat_members m WHERE m.chat_id = ? AND m.user_id = ?",
         chat_id,
         user_id,
     )
 
 
 async def member_ids(conn: Conn, chat_id: int) -> list[int]:
+    """Active members (not those who left or were banned)."""
     rows = await conn.fetch(
-        "SELECT user_id FROM chat_members WHERE chat_id = ? ORDER BY user_id", chat_id
+        f"SELECT user_id FROM chat_members WHERE chat_id = ? AND role IN {_ACTIVE}"
+        " ORDER BY user_id",
+        chat_id,
     )
     return [r["user_id"] for r in rows]
+
+
+async def large_chats_of_user(conn: Conn, user_id: int) -> list[int]:
+    rows = await conn.fetch(
+        "SELECT m.chat_id FROM chat_members m JOIN chats c ON c.id = m.chat_id"
+        f" WHERE m.user_id = ? AND c.is_large = 1 AND m.role IN {_ACTIVE}",
+        user_id,
+    )
+    return [r["chat_id"] for r in rows]
 
 
 async def chats_of_user(conn: Conn, user_id: int) -> list[int]:
@@ -82,9 +132,8 @@ async def list_for_user(
 ) -> list[Row]:
     """The user's chats by last activity, newest first; `before` is (activity, chat_id)."""
     sql = (
-        "SELECT c.id, c.kind, c.private_key, c.title, c.last_message_id, c.last_activity,"
-        " m.read_inbox_max_id FROM chat_members m JOIN chats c ON c.id = m.chat_id"
-        " WHERE m.user_id = ?"
+        f"SELECT {CHAT_COLUMNS}, {MEMBER_COLUMNS} FROM chat_members m"
+        f" JOIN chats c ON c.id = m.chat_id WHERE m.user_id = ? AND m.role IN {_ACTIVE}"
     )
     args: list[object] = [user_id]
     if before is not None:
@@ -119,7 +168,7 @@ async def raise_read_pointer(tx: Conn, chat_id: int, user_id: int, max_id: int) 
 
 
 async def read_outbox_max_id(conn: Conn, chat_id: int, user_id: int) -> int:
-    """How far the other members have read: the highest of their read pointers."""
+    """How far the other members of a small chat have read: the highest of their pointers."""
     value: int | None = await conn.fetchval(
         "SELECT MAX(read_inbox_max_id) FROM chat_members WHERE chat_id = ? AND user_id <> ?",
         chat_id,
@@ -185,3 +234,54 @@ async def drafts_for(conn: Conn, user_id: int, chat_ids: list[int]) -> dict[int,
         *chat_ids,
     )
     return {r["chat_id"]: r for r in rows}
+
+
+async def touch_last_sent(tx: Conn, chat_id: int, user_id: int, now: int) -> None:
+    await tx.execute(
+        "UPDATE chat_members SET last_sent_at = ? WHERE chat_id = ? AND user_id = ?",
+        now,
+        chat_id,
+        user_id,
+    )
+
+
+async def adjust_member_count(tx: Conn, chat_id: int, delta: int) -> int:
+    count: int = await tx.fetchval(
+        "UPDATE chats SET member_count = member_count + ? WHERE id = ? RETURNING member_count",
+        delta,
+        chat_id,
+    )
+    return count
+
+
+async def row_as_access(conn: Conn, chat_id: int) -> Row | None:
+    """The chat's columns shaped like a membership row, for acting on the system's behalf."""
+    return await conn.fetchrow(
+        f"SELECT {CHAT_COLUMNS}, 0 AS read_inbox_max_id, 0 AS last_sent_at FROM chats c"
+        " WHERE c.id = ?",
+        chat_id,
+    )
+
+
+async def raise_max_read(tx: Conn, chat_id: int, max_id: int) -> bool:
+    changed = await tx.execute(
+        "UPDATE chats SET max_read_id = ? WHERE id = ? AND max_read_id < ?",
+        max_id,
+        chat_id,
+        max_id,
+    )
+    return changed > 0
+
+
+async def leave_all_groups(tx: Conn, user_id: int) -> None:
+    """A deleted account leaves every group and channel (private chats stay for the peer)."""
+    await tx.execute(
+        "UPDATE chats SET member_count = member_count - 1 WHERE kind <> 'private' AND id IN"
+        f" (SELECT chat_id FROM chat_members WHERE user_id = ? AND role IN {_ACTIVE})",
+        user_id,
+    )
+    await tx.execute(
+        "UPDATE chat_members SET role = 'left' WHERE user_id = ? AND chat_id IN"
+        " (SELECT id FROM chats WHERE kind <> 'private')",
+        user_id,
+    )

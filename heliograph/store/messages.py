@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import orjson
 
-from heliograph.domain.entities import ForwardOrigin, Message, MessageEntity, Reaction
+from heliograph.domain.entities import (
+    Discussion,
+    ForwardOrigin,
+    Message,
+    MessageEntity,
+    Reaction,
+)
 from heliograph.store.db import Conn, Row
 
 _COLUMNS = (
     "m.chat_id, m.id, m.sender_id, m.date, m.text, m.entities, m.reply_to_id, m.forward,"
-    " m.edit_date, m.service"
+    " m.edit_date, m.service, m.anonymous, m.signature, m.views, m.reply_count,"
+    " m.discussion_chat_id, m.discussion_message_id"
 )
 _VISIBLE = (
     " NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = ?"
@@ -36,11 +44,14 @@ async def insert(
     forward: ForwardOrigin | None,
     search_text: str,
     random_id: int | None,
-    service: str | None = None,
+    service: dict[str, Any] | None = None,
+    anonymous: bool = False,
+    signature: str | None = None,
 ) -> None:
     await tx.execute(
         "INSERT INTO messages (chat_id, id, sender_id, date, text, entities, reply_to_id,"
-        " forward, search_text, random_id, service) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " forward, search_text, random_id, service, anonymous, signature)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         chat_id,
         message_id,
         sender_id,
@@ -51,7 +62,9 @@ async def insert(
         None if forward is None else orjson.dumps(forward).decode(),
         search_text,
         random_id,
-        service,
+        None if service is None else orjson.dumps(service).decode(),
+        int(anonymous),
+        signature,
     )
 
 
@@ -161,7 +174,13 @@ async def edit(
 
 
 async def delete(tx: Conn, chat_id: int, ids: list[int]) -> None:
-    for table, column in (("reactions", "message_id"), ("pinned_messages", "message_id")):
+    for table, column in (
+        ("reactions", "message_id"),
+        ("pinned_messages", "message_id"),
+        ("mentions", "message_id"),
+        ("hashtags", "message_id"),
+        ("message_views", "message_id"),
+    ):
         await tx.execute(
             f"DELETE FROM {table} WHERE chat_id = ? AND {column} IN ({_marks(ids)})",
             chat_id,
@@ -273,15 +292,26 @@ async def reactions_for(conn: Conn, chat_id: int, ids: list[int]) -> dict[int, l
 
 
 def to_message(
-    row: Row, reactions: dict[int, list[Reaction]], pinned: set[int] | frozenset[int]
+    row: Row,
+    reactions: dict[int, list[Reaction]],
+    pinned: set[int] | frozenset[int],
+    comments: dict[int, int] | None = None,
 ) -> Message:
     forward = None
     if row["forward"]:
         forward = ForwardOrigin(**orjson.loads(row["forward"]))
+    anonymous = bool(row["anonymous"])
+    discussion = None
+    if row["discussion_chat_id"] is not None:
+        discussion = Discussion(
+            row["discussion_chat_id"],
+            row["discussion_message_id"],
+            comments.get(row["id"], 0) if comments else 0,
+        )
     return Message(
         id=row["id"],
         chat_id=row["chat_id"],
-        sender_id=row["sender_id"],
+        sender_id=None if anonymous else row["sender_id"],
         date=row["date"],
         text=row["text"],
         entities=[MessageEntity(**e) for e in orjson.loads(row["entities"])],
@@ -290,15 +320,111 @@ def to_message(
         edit_date=row["edit_date"],
         pinned=row["id"] in pinned,
         reactions=reactions.get(row["id"], []),
-        service=row["service"],
+        service=None if row["service"] is None else orjson.loads(row["service"]),
+        sender_chat_id=row["chat_id"] if anonymous else None,
+        signature=row["signature"],
+        views=row["views"] or None,
+        reply_count=row["reply_count"],
+        discussion=discussion,
     )
 
 
 async def hydrate(conn: Conn, chat_id: int, rows: list[Row]) -> list[Message]:
-    """Turn rows of one chat into Messages with their reactions and pin marks."""
+    """Turn rows of one chat into Messages with their reactions, pin marks and comments."""
     if not rows:
         return []
     ids = [r["id"] for r in rows]
     reactions = await reactions_for(conn, chat_id, ids)
     pinned = set(await pinned_ids(conn, chat_id))
-    return [to_message(r, reactions, pinned) for r in rows]
+    comments: dict[int, int] = {}
+    for r in rows:
+        if r["discussion_chat_id"] is not None:
+            count = await conn.fetchval(
+                "SELECT reply_count FROM messages WHERE chat_id = ? AND id = ?",
+                r["discussion_chat_id"],
+                r["discussion_message_id"],
+            )
+            comments[r["id"]] = count or 0
+    return [to_message(r, reactions, pinned, comments) for r in rows]
+
+
+async def sender_of(conn: Conn, chat_id: int, message_id: int) -> int | None:
+    """The real author, also of anonymous posts (for edit rights and reply notifications)."""
+    sender: int | None = await conn.fetchval(
+        "SELECT sender_id FROM messages WHERE chat_id = ? AND id = ?", chat_id, message_id
+    )
+    return sender
+
+
+async def count_reply(tx: Conn, chat_id: int, message_id: int) -> None:
+    await tx.execute(
+        "UPDATE messages SET reply_count = reply_count + 1 WHERE chat_id = ? AND id = ?",
+        chat_id,
+        message_id,
+    )
+
+
+async def set_discussion(
+    tx: Conn, chat_id: int, message_id: int, discussion_chat_id: int, discussion_message_id: int
+) -> None:
+    await tx.execute(
+        "UPDATE messages SET discussion_chat_id = ?, discussion_message_id = ?"
+        " WHERE chat_id = ? AND id = ?",
+        discussion_chat_id,
+        discussion_message_id,
+        chat_id,
+        message_id,
+    )
+
+
+async def add_mentions(tx: Conn, chat_id: int, message_id: int, user_ids: list[int]) -> None:
+    await tx.executemany(
+        "INSERT INTO mentions (user_id, chat_id, message_id) VALUES (?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
+        [(u, chat_id, message_id) for u in user_ids],
+    )
+
+
+async def unread_mentions(conn: Conn, user_id: int, chat_id: int, read_max_id: int) -> int:
+    n: int = await conn.fetchval(
+        "SELECT COUNT(*) FROM mentions WHERE user_id = ? AND chat_id = ? AND message_id > ?",
+        user_id,
+        chat_id,
+        read_max_id,
+    )
+    return n
+
+
+async def add_hashtags(tx: Conn, chat_id: int, message_id: int, tags: list[str], date: int) -> None:
+    await tx.executemany(
+        "INSERT INTO hashtags (tag, chat_id, message_id, date) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
+        [(t, chat_id, message_id, date) for t in tags],
+    )
+
+
+async def replace_hashtags(
+    tx: Conn, chat_id: int, message_id: int, tags: list[str], date: int
+) -> None:
+    await tx.execute(
+        "DELETE FROM hashtags WHERE chat_id = ? AND message_id = ?", chat_id, message_id
+    )
+    await add_hashtags(tx, chat_id, message_id, tags, date)
+
+
+async def count_view(tx: Conn, chat_id: int, message_id: int, user_id: int) -> bool:
+    """Count a view once per user; True when this one counted."""
+    added = await tx.execute(
+        "INSERT INTO message_views (chat_id, message_id, user_id) VALUES (?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
+        chat_id,
+        message_id,
+        user_id,
+    )
+    if added:
+        await tx.execute(
+            "UPDATE messages SET views = views + 1 WHERE chat_id = ? AND id = ?",
+            chat_id,
+            message_id,
+        )
+    return added > 0

@@ -40,3 +40,36 @@ async def since(conn: Conn, user_id: int, after_pts: int, limit: int) -> list[Ro
 async def head(conn: Conn, user_id: int) -> int:
     pts: int | None = await conn.fetchval("SELECT pts FROM users WHERE id = ?", user_id)
     return pts or 0
+
+
+# --- the shared box of a large chat ---------------------------------------------------------
+
+
+async def append_to_chat(tx: Conn, chat_id: int, kind: str, data: dict[str, Any], now: int) -> int:
+    pts: int = await tx.fetchval(
+        "UPDATE chats SET pts = pts + 1 WHERE id = ? RETURNING pts", chat_id
+    )
+    await tx.execute(
+        "INSERT INTO chat_updates (chat_id, pts, kind, data, date) VALUES (?, ?, ?, ?, ?)",
+        chat_id,
+        pts,
+        kind,
+        orjson.dumps(data).decode(),
+        now,
+    )
+    return pts
+
+
+async def chat_since(conn: Conn, chat_id: int, after_pts: int, limit: int) -> list[Row]:
+    return await conn.fetch(
+        "SELECT pts, kind, chat_id, data, date FROM chat_updates WHERE chat_id = ? AND pts > ?"
+        " ORDER BY pts LIMIT ?",
+        chat_id,
+        after_pts,
+        limit,
+    )
+
+
+async def chat_head(conn: Conn, chat_id: int) -> int:
+    pts: int | None = await conn.fetchval("SELECT pts FROM chats WHERE id = ?", chat_id)
+    return pts or 0

@@ -93,6 +93,12 @@ def _dedent(text: str) -> str:
 
 def load_all() -> dict[str, Method]:
     """Import every method module so its methods register."""
-    from heliograph.gateway.methods import account, chats, contacts, sync  # noqa: F401
+    from heliograph.gateway.methods import (  # noqa: F401
+        account,
+        chats,
+        contacts,
+        groups,
+        sync,
+    )
 
     return METHODS

@@ -10,7 +10,7 @@ from pydantic import Field
 from heliograph.domain.entities import Chat, Message, MessageEntity
 from heliograph.gateway.methods import Context, Params, method
 from heliograph.gateway.methods.account import Ok
-from heliograph.services import chats, messaging, reading
+from heliograph.services import chats, interactions, messaging, reading
 
 Id = Annotated[int, Field(ge=1, le=2**53)]
 Text = Annotated[str, Field(max_length=65536)]
@@ -20,20 +20,24 @@ Ids = Annotated[list[Id], Field(min_length=1, max_length=100)]
 
 @dataclass(slots=True)
 class SentMessage:
-    """The stored message and the sender's new `pts` (null for a retried send that was
-    already stored; its update was already delivered)."""
+    """The stored message and the sender's new `pts` in the box the update went to: the
+    common box, or with `box` set, that large chat's box. `pts` is null for a retried send
+    that was already stored (its update was already delivered)."""
 
     message: Message
     pts: int | None
     pts_count: int
+    box: int | None = None
 
 
 @dataclass(slots=True)
 class PtsChange:
-    """The caller's new position in their common box after a change."""
+    """The caller's new position after a change: in the common box, or in the box of the
+    large chat named by `box`."""
 
     pts: int
     pts_count: int
+    box: int | None = None
 
 
 @dataclass(slots=True)
@@ -43,12 +47,21 @@ class MaybePtsChange:
     changed: bool
     pts: int | None = None
     pts_count: int = 0
+    box: int | None = None
 
 
 def _maybe(change: messaging.Changed | None) -> MaybePtsChange:
     if change is None:
         return MaybePtsChange(changed=False)
-    return MaybePtsChange(changed=True, pts=change.pts, pts_count=change.pts_count)
+    return MaybePtsChange(True, change.pts, change.pts_count, change.box)
+
+
+def _change(change: messaging.Changed) -> PtsChange:
+    return PtsChange(change.pts, change.pts_count, change.box)
+
+
+def _sent(sent: messaging.Sent) -> SentMessage:
+    return SentMessage(sent.message, sent.pts, sent.pts_count, sent.box)
 
 
 class GetPrivateChat(Params):
@@ -147,6 +160,7 @@ class SendMessage(Params):
     entities: Entities | None = None
     reply_to_message_id: Id | None = None
     random_id: Annotated[int, Field(ge=-(2**63), le=2**63 - 1)] | None = None
+    anonymous: bool = False
 
 
 @method("sendMessage", SendMessage, SentMessage, group="Messages", rate="send")
@@ -156,11 +170,20 @@ async def send_message(ctx: Context, p: SendMessage) -> SentMessage:
     Entity offsets and lengths count UTF-16 code units. URLs, @mentions, #hashtags and
     /commands are detected by the server and added unless they overlap given entities.
     Give a `random_id` to make retries safe: a send repeated with the same `random_id`
-    returns the message already stored instead of sending it twice."""
+    returns the message already stored instead of sending it twice. In groups, members
+    mentioned or replied to are notified; `anonymous` posts as the group (administrators
+    with the `post_anonymously` right). In channels only administrators post."""
     sent = await messaging.send_message(
-        ctx.app, ctx.user, p.chat_id, p.text, p.entities, p.reply_to_message_id, p.random_id
+        ctx.app,
+        ctx.user,
+        p.chat_id,
+        p.text,
+        p.entities,
+        p.reply_to_message_id,
+        p.random_id,
+        p.anonymous,
     )
-    return SentMessage(sent.message, sent.pts, sent.pts_count)
+    return _sent(sent)
 
 
 class ForwardMessages(Params):
@@ -176,7 +199,7 @@ async def forward_messages(ctx: Context, p: ForwardMessages) -> list[SentMessage
     sent = await messaging.forward_messages(
         ctx.app, ctx.user, p.from_chat_id, p.message_ids, p.to_chat_id
     )
-    return [SentMessage(s.message, s.pts, s.pts_count) for s in sent]
+    return [_sent(s) for s in sent]
 
 
 class EditMessage(Params):
@@ -192,7 +215,7 @@ async def edit_message(ctx: Context, p: EditMessage) -> PtsChange:
     change = await messaging.edit_message(
         ctx.app, ctx.user, p.chat_id, p.message_id, p.text, p.entities
     )
-    return PtsChange(change.pts, change.pts_count)
+    return _change(change)
 
 
 class DeleteMessages(Params):
@@ -209,7 +232,7 @@ async def delete_messages(ctx: Context, p: DeleteMessages) -> PtsChange:
     change = await messaging.delete_messages(
         ctx.app, ctx.user, p.chat_id, p.message_ids, p.for_everyone
     )
-    return PtsChange(change.pts, change.pts_count)
+    return _change(change)
 
 
 class PinMessage(Params):
@@ -221,7 +244,9 @@ class PinMessage(Params):
 @method("pinMessage", PinMessage, MaybePtsChange, group="Messages")
 async def pin_message(ctx: Context, p: PinMessage) -> MaybePtsChange:
     """Pin a message for everyone in the chat, or unpin it with `pinned: false`."""
-    return _maybe(await messaging.set_pinned(ctx.app, ctx.user, p.chat_id, p.message_id, p.pinned))
+    return _maybe(
+        await interactions.set_pinned(ctx.app, ctx.user, p.chat_id, p.message_id, p.pinned)
+    )
 
 
 class SetReaction(Params):
@@ -233,8 +258,8 @@ class SetReaction(Params):
 @method("setReaction", SetReaction, PtsChange, group="Messages")
 async def set_reaction(ctx: Context, p: SetReaction) -> PtsChange:
     """React to a message with one emoji, replacing your earlier reaction; null removes it."""
-    change = await messaging.set_reaction(ctx.app, ctx.user, p.chat_id, p.message_id, p.emoji)
-    return PtsChange(change.pts, change.pts_count)
+    change = await interactions.set_reaction(ctx.app, ctx.user, p.chat_id, p.message_id, p.emoji)
+    return _change(change)
 
 
 class ReadHistory(Params):
@@ -246,7 +271,7 @@ class ReadHistory(Params):
 async def read_history(ctx: Context, p: ReadHistory) -> MaybePtsChange:
     """Mark the chat read up to `max_id`. Your other devices update their unread count and
     the sender sees the message read (a `read_outbox` update)."""
-    return _maybe(await messaging.read_history(ctx.app, ctx.user, p.chat_id, p.max_id))
+    return _maybe(await interactions.read_history(ctx.app, ctx.user, p.chat_id, p.max_id))
 
 
 class SetTyping(Params):
@@ -259,7 +284,7 @@ async def set_typing(ctx: Context, p: SetTyping) -> Ok:
     """Tell the other members you are typing (an ephemeral `typing` event, not stored).
 
     Send it again every few seconds while typing; `cancel` stops it at once."""
-    await messaging.set_typing(ctx.app, ctx.user, p.chat_id, p.action)
+    await interactions.set_typing(ctx.app, ctx.user, p.chat_id, p.action)
     return Ok()
 
 
@@ -275,7 +300,25 @@ async def save_draft(ctx: Context, p: SaveDraft) -> PtsChange:
     """Save the unsent text of a chat so your other devices show it; empty text clears it.
 
     Sending a message in the chat clears the draft."""
-    change = await messaging.save_draft(
+    change = await interactions.save_draft(
         ctx.app, ctx.user, p.chat_id, p.text, p.entities, p.reply_to_message_id
     )
-    return PtsChange(change.pts, change.pts_count)
+    return _change(change)
+
+
+class ViewMessages(Params):
+    chat_id: Id
+    message_ids: Ids
+
+
+@dataclass(slots=True)
+class Views:
+    """View counts of the given posts, in the order asked."""
+
+    views: list[int]
+
+
+@method("viewMessages", ViewMessages, Views, group="Messages")
+async def view_messages(ctx: Context, p: ViewMessages) -> Views:
+    """Count that you saw channel posts (once per user) and get their view counters."""
+    return Views(await interactions.view_messages(ctx.app, ctx.user, p.chat_id, p.message_ids))

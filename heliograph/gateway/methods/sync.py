@@ -33,3 +33,20 @@ async def get_difference(ctx: Context, p: GetDifference) -> Difference:
     true. `too_long` means the gap is too large to replay: reload chats and history, then
     continue from `state.pts`."""
     return await sync.get_difference(ctx.app, ctx.user, p.pts, p.limit)
+
+
+class GetChannelDifference(Params):
+    chat_id: Annotated[int, Field(ge=1, le=2**53)]
+    pts: Annotated[int, Field(ge=0)]
+    limit: Annotated[int, Field(ge=1, le=1000)] = 100
+
+
+@method("getChannelDifference", GetChannelDifference, Difference, group="Sync")
+async def get_channel_difference(ctx: Context, p: GetChannelDifference) -> Difference:
+    """Every update of a large chat's own box after `pts`, oldest first.
+
+    Large chats (those whose Chat has a non-null `pts`: channels and big groups) keep one
+    shared box; their pushed updates carry `box` = the chat id. Keep a pts per such box,
+    apply the same rules as for the common box, and on a gap call this method. Updates
+    returned carry `box` too."""
+    return await sync.get_channel_difference(ctx.app, ctx.user, p.chat_id, p.pts, p.limit)

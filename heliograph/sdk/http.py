@@ -1,0 +1,52 @@
+"""API calls over HTTP: `POST /api/<method>` with a JSON object, answered by
+`{"ok": true, "result": ...}` or `{"ok": false, "error": {...}}`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiohttp
+
+from heliograph.sdk.errors import ApiError, error_from_dict
+
+
+class NotDelivered(Exception):
+    """The request never reached the server (connection refused): safe to send again."""
+
+
+class Interrupted(Exception):
+    """The connection failed after the request was sent: it may or may not have run."""
+
+
+async def http_call(
+    session: aiohttp.ClientSession,
+    base_url: str,
+    method: str,
+    params: dict[str, Any],
+    token: str | None, *, client_timeout: aiohttp.ClientTimeout | None = None,
+) -> Any:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    body = json.dumps(params, ensure_ascii=False).encode()
+    try:
+        async with session.post(
+            f"{base_url}/api/{method}", data=body, headers=headers, timeout=client_timeout
+        ) as r:
+            status = r.status
+            raw = await r.read()
+    except aiohttp.ClientConnectorError as e:
+        raise NotDelivered(str(e)) from e
+    except (aiohttp.ClientError, TimeoutError) as e:
+        raise Interrupted(str(e) or type(e).__name__) from e
+    try:
+        answer = json.loads(raw)
+    except ValueError:
+        snippet = raw[:200].decode(errors="replace")
+        raise ApiError("BAD_RESPONSE", f"HTTP {status}: {snippet}", status) from None
+    if not isinstance(answer, dict):
+        raise ApiError("BAD_RESPONSE", f"HTTP {status}: not a JSON object", status)
+    if answer.get("ok") is True:
+        return answer.get("result")
+    raise error_from_dict(answer.get("error"), status)

@@ -1,0 +1,464 @@
+"""Typed results: dataclasses mirroring the API's JSON.
+
+Each has a `from_dict` that reads the fields it knows and ignores the rest, so a newer server
+that adds fields does not break an older SDK. Enumerations (chat kinds, privacy settings,
+update types) are kept as plain strings for the same reason."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Self
+
+# Update types of the common box. Unknown types still arrive as `Update` with `raw` filled.
+NEW_MESSAGE = "new_message"
+EDIT_MESSAGE = "edit_message"
+DELETE_MESSAGES = "delete_messages"
+PINNED_MESSAGES = "pinned_messages"
+MESSAGE_REACTIONS = "message_reactions"
+READ_INBOX = "read_inbox"
+READ_OUTBOX = "read_outbox"
+DRAFT = "draft"
+# Made by the SDK, not the server: the gap was too large to replay. Reload chats and history.
+TOO_LONG = "too_long"
+
+
+def _ints(value: Any) -> list[int]:
+    return [int(v) for v in value or []]
+
+
+def _opt_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+@dataclass(slots=True)
+class MessageEntity:
+    """A formatting span; `offset` and `length` count UTF-16 code units."""
+
+    type: str
+    offset: int
+    length: int
+    url: str | None = None
+    language: str | None = None
+    user_id: int | None = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(
+            type=d["type"],
+            offset=d["offset"],
+            length=d["length"],
+            url=d.get("url"),
+            language=d.get("language"),
+            user_id=d.get("user_id"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.type, "offset": self.offset, "length": self.length}
+        for key in ("url", "language", "user_id"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+
+def _entities(value: Any) -> list[MessageEntity]:
+    return [MessageEntity.from_dict(e) for e in value or []]
+
+
+@dataclass(slots=True)
+class ForwardOrigin:
+    """Where a forwarded message first came from."""
+
+    sender_id: int | None
+    sender_name: str
+    chat_id: int
+    message_id: int
+    date: int
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(
+            sender_id=d.get("sender_id"),
+            sender_name=d.get("sender_name", ""),
+            chat_id=d["chat_id"],
+            message_id=d["message_id"],
+            date=d.get("date", 0),
+        )
+
+
+@dataclass(slots=True)
+class Reaction:
+    emoji: str
+    count: int
+    user_ids: list[int] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(emoji=d["emoji"], count=d.get("count", 0), user_ids=_ints(d.get("user_ids")))
+
+
+@dataclass(slots=True)
+class Message:
+    id: int
+    chat_id: int
+    sender_id: int | None
+    date: int
+    text: str
+    entities: list[MessageEntity] = field(default_factory=list)
+    reply_to_message_id: int | None = None
+    forward_origin: ForwardOrigin | None = None
+    edit_date: int | None = None
+    pinned: bool = False
+    reactions: list[Reaction] = field(default_factory=list)
+    # Set on service messages ("chat created", ...); their text is a fallback rendering.
+    service: str | None = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        origin = d.get("forward_origin")
+        return cls(
+            id=d["id"],
+            chat_id=d["chat_id"],
+            sender_id=d.get("sender_id"),
+            date=d.get("date", 0),
+            text=d.get("text", ""),
+            entities=_entities(d.get("entities")),
+            reply_to_message_id=d.get("reply_to_message_id"),
+            forward_origin=ForwardOrigin.from_dict(origin) if origin else None,
+            edit_date=d.get("edit_date"),
+            pinned=bool(d.get("pinned", False)),
+            reactions=[Reaction.from_dict(r) for r in d.get("reactions") or []],
+            service=d.get("service"),
+        )
+
+
+@dataclass(slots=True)
+class User:
+    """Another user as you see them; `online` and `last_seen` are None where hidden."""
+
+    id: int
+    username: str | None
+    display_name: str
+    bio: str = ""
+    is_contact: bool = False
+    online: bool | None = None
+    last_seen: int | None = None
+    deleted: bool = False
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(
+            id=d["id"],
+            username=d.get("username"),
+            display_name=d.get("display_name", ""),
+            bio=d.get("bio") or "",
+            is_contact=bool(d.get("is_contact", False)),
+            online=d.get("online"),
+            last_seen=d.get("last_seen"),
+            deleted=bool(d.get("deleted", False)),
+        )
+
+
+@dataclass(slots=True)
+class PrivacySettings:
+    last_seen: str = "everybody"  # everybody, contacts, nobody
+    private_chats: str = "everybody"  # everybody, contacts
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(
+            last_seen=d.get("last_seen", "everybody"),
+            private_chats=d.get("private_chats", "everybody"),
+        )
+
+
+@dataclass(slots=True)
+class Account:
+    """The signed-in user's own profile and settings."""
+
+    id: int
+    username: str | None
+    display_name: str
+    bio: str = ""
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    created_at: int = 0
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(
+            id=d["id"],
+            username=d.get("username"),
+            display_name=d.get("display_name", ""),
+            bio=d.get("bio") or "",
+            privacy=PrivacySettings.from_dict(d.get("privacy") or {}),
+            created_at=d.get("created_at", 0),
+        )
+
+
+@dataclass(slots=True)
+class Session:
+    """One signed-in device of the account."""
+
+    id: int
+    device_name: str
+    client: str
+    ip: str
+    created_at: int
+    last_active_at: int
+    current: bool = False
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(
+            id=d["id"],
+            device_name=d.get("device_name", ""),
+            client=d.get("client", ""),
+            ip=d.get("ip", ""),
+            created_at=d.get("created_at", 0),
+            last_active_at=d.get("last_active_at", 0),
+            current=bool(d.get("current", False)),
+        )
+
+
+@dataclass(slots=True)
+class Draft:
+    text: str
+    entities: list[MessageEntity] = field(default_factory=list)
+    reply_to_message_id: int | None = None
+    date: int = 0
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(
+            text=d.get("text", ""),
+            entities=_entities(d.get("entities")),
+            reply_to_message_id=d.get("reply_to_message_id"),
+            date=d.get("date", 0),
+        )
+
+
+@dataclass(slots=True)
+class Chat:
+    """A chat as it appears in your chat list."""
+
+    id: int
+    kind: str  # private, group, channel
+    title: str
+    peer_user_id: int | None = None
+    unread_count: int = 0
+    read_inbox_max_id: int = 0
+    read_outbox_max_id: int = 0
+    last_message: Message | None = None
+    last_activity: int = 0
+    pinned_message_ids: list[int] = field(default_factory=list)
+    draft: Draft | None = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        last = d.get("last_message")
+        draft = d.get("draft")
+        return cls(
+            id=d["id"],
+            kind=d.get("kind", "private"),
+            title=d.get("title", ""),
+            peer_user_id=d.get("peer_user_id"),
+            unread_count=d.get("unread_count", 0),
+            read_inbox_max_id=d.get("read_inbox_max_id", 0),
+            read_outbox_max_id=d.get("read_outbox_max_id", 0),
+            last_message=Message.from_dict(last) if last else None,
+            last_activity=d.get("last_activity", 0),
+            pinned_message_ids=_ints(d.get("pinned_message_ids")),
+            draft=Draft.from_dict(draft) if draft else None,
+        )
+
+
+@dataclass(slots=True)
+class State:
+    """A position in the account's common update box."""
+
+    pts: int
+    date: int = 0
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(pts=d["pts"], date=d.get("date", 0))
+
+
+@dataclass(slots=True)
+class Update:
+    """One change from the common box, in `pts` order. Which fields are set depends on `type`:
+
+    - new_message, edit_message: `message` (None when it was deleted since)
+    - delete_messages: `message_ids`
+    - pinned_messages: `message_ids`, `pinned`
+    - message_reactions: `message_id`, `reactions`
+    - read_inbox: `max_id`, `unread_count` (you read on another device)
+    - read_outbox: `max_id` (the other side read your messages)
+    - draft: `draft` (None: cleared)
+    - too_long (made by the SDK): the gap could not be replayed; reload chats and history.
+
+    `raw` holds the update as received, including fields of kinds this SDK does not know."""
+
+    type: str
+    pts: int
+    pts_count: int = 1
+    chat_id: int | None = None
+    message: Message | None = None
+    message_id: int | None = None
+    message_ids: list[int] = field(default_factory=list)
+    pinned: bool | None = None
+    reactions: list[Reaction] = field(default_factory=list)
+    max_id: int | None = None
+    unread_count: int | None = None
+    draft: Draft | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        message = d.get("message")
+        draft = d.get("draft")
+        return cls(
+            type=d.get("type", ""),
+            pts=d["pts"],
+            pts_count=d.get("pts_count", 1),
+            chat_id=d.get("chat_id"),
+            message=Message.from_dict(message) if message else None,
+            message_id=_opt_int(d.get("message_id")),
+            message_ids=_ints(d.get("message_ids")),
+            pinned=d.get("pinned"),
+            reactions=[Reaction.from_dict(r) for r in d.get("reactions") or []],
+            max_id=_opt_int(d.get("max_id")),
+            unread_count=_opt_int(d.get("unread_count")),
+            draft=Draft.from_dict(draft) if draft else None,
+            raw=dict(d),
+        )
+
+
+@dataclass(slots=True)
+class Event:
+    """An ephemeral event: not sequenced, not replayed after a disconnect.
+
+    - typing: `chat_id`, `user_id`, `action` ("typing", "cancel", ...)
+    - user_status: `user_id`, `online`, `last_seen`"""
+
+    type: str
+    chat_id: int | None = None
+    user_id: int | None = None
+    action: str | None = None
+    online: bool | None = None
+    last_seen: int | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(
+            type=d.get("type", ""),
+            chat_id=d.get("chat_id"),
+            user_id=d.get("user_id"),
+            action=d.get("action"),
+            online=d.get("online"),
+            last_seen=d.get("last_seen"),
+            raw=dict(d),
+        )
+
+
+@dataclass(slots=True)
+class Difference:
+    """A page of getDifference: with `more`, ask again from `state.pts`."""
+
+    updates: list[Update]
+    state: State
+    more: bool = False
+    too_long: bool = False
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(
+            updates=[Update.from_dict(u) for u in d.get("updates") or []],
+            state=State.from_dict(d["state"]),
+            more=bool(d.get("more", False)),
+            too_long=bool(d.get("too_long", False)),
+        )
+
+
+@dataclass(slots=True)
+class SentMessage:
+    """A stored message; `pts` is None when a retried send had already been stored."""
+
+    message: Message
+    pts: int | None = None
+    pts_count: int = 0
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(
+            message=Message.from_dict(d["message"]),
+            pts=d.get("pts"),
+            pts_count=d.get("pts_count", 0),
+        )
+
+
+@dataclass(slots=True)
+class PtsChange:
+    """Your new position after a change; `changed` False when nothing needed doing."""
+
+    changed: bool = True
+    pts: int | None = None
+    pts_count: int = 0
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(
+            changed=bool(d.get("changed", True)),
+            pts=d.get("pts"),
+            pts_count=d.get("pts_count", 0),
+        )
+
+
+@dataclass(slots=True)
+class Authorization:
+    token: str
+    session_id: int
+    account: Account
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(
+            token=d["token"],
+            session_id=d["session_id"],
+            account=Account.from_dict(d["account"]),
+        )
+
+
+@dataclass(slots=True)
+class LoginCode:
+    """Show `code` (or the QR code of `url`) on the new device; keep `secret` on it."""
+
+    code: str
+    secret: str
+    url: str
+    qr_svg: str = field(repr=False)
+    expires_at: int = 0
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(
+            code=d["code"],
+            secret=d["secret"],
+            url=d.get("url", ""),
+            qr_svg=d.get("qr_svg", ""),
+            expires_at=d.get("expires_at", 0),
+        )
+
+
+@dataclass(slots=True)
+class ApprovedDevice:
+    """The device a login code belonged to, now signed in."""
+
+    device_name: str
+    client: str
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(device_name=d.get("device_name", ""), client=d.get("client", ""))
