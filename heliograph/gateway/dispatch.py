@@ -3,7 +3,9 @@ caller and their rate, validate the parameters, run the service, encode the answ
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 import time
 from typing import Any
 
@@ -16,8 +18,10 @@ from heliograph.gateway.metrics import Metrics
 from heliograph.gateway.ratelimit import RateLimiter
 from heliograph.services import accounts
 from heliograph.services.context import App, Caller
+from heliograph.store.db import RetryableError
 
 log = logging.getLogger("heliograph.api")
+_ATTEMPTS = 4
 
 
 def _validation_error(error: ValidationError) -> HeliographError:
@@ -76,7 +80,15 @@ class Dispatcher:
             except ValidationError as e:
                 raise _validation_error(e) from None
             ctx = Context(self.app, caller if method.auth else None, ip, connection)
-            return await method.handler(ctx, parsed)
+            for attempt in range(_ATTEMPTS):
+                try:
+                    return await method.handler(ctx, parsed)
+                except RetryableError:
+                    # Rolled back and nothing published: running it again is safe.
+                    if attempt == _ATTEMPTS - 1:
+                        raise
+                    await asyncio.sleep(random.uniform(0.001, 0.01) * (attempt + 1))
+            raise AssertionError("unreachable")
         except HeliographError as e:
             outcome = e.code.name
             raise

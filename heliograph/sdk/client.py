@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
@@ -123,7 +123,7 @@ class Client(Methods):
             stored = load_session(self.session_file)
             if stored is not None and stored.token and _same_server(stored.server, self.base_url):
                 self._data = stored
-        self._saved = replace(self._data)
+        self._saved = copy.deepcopy(self._data)
         self._http: aiohttp.ClientSession | None = None
         self._live: LiveConnection | None = None
         self._updates: _Feed[Update] = _Feed()
@@ -194,7 +194,7 @@ class Client(Methods):
     def _save(self) -> None:
         if self.session_file is not None and self._data.token is not None:
             save_session(self.session_file, self._data)
-        self._saved = replace(self._data)
+        self._saved = copy.deepcopy(self._data)
 
     # --- calls ------------------------------------------------------------------------------
 
@@ -330,7 +330,7 @@ class Client(Methods):
 
     def _forget(self, error: SessionEnded | None) -> None:
         self._data = SessionData(server=self.base_url)
-        self._saved = replace(self._data)
+        self._saved = copy.deepcopy(self._data)
         if self.session_file is not None:
             delete_session(self.session_file)
         self._updates.stop(error)
@@ -357,7 +357,7 @@ class Client(Methods):
             raise NotSignedIn("connect needs a session: sign up or sign in first")
         ws_url = self.base_url + "/api/ws"
         live = LiveConnection(
-            self._session(), ws_url, self._data.token, self._data.pts,
+            self._session(), ws_url, self._data.token, self._data.pts, dict(self._data.boxes),
             on_update=self._updates.put, on_event=self._events.put,
             on_ended=self._session_ended, **self._live_options,
         )
@@ -377,6 +377,9 @@ class Client(Methods):
         live, self._live = self._live, None
         if live is not None:
             await live.close()
+            # Large chats it stopped following (left, or no longer large) are forgotten.
+            for box in [b for b in self._data.boxes if b not in live.boxes]:
+                del self._data.boxes[box]
 
     async def updates(self) -> AsyncIterator[Update]:
         """Every update of the account, each once, in pts order; connects if needed.
@@ -388,7 +391,10 @@ class Client(Methods):
             update = await self._updates.get()
             if update is None:
                 return
-            self._data.pts = update.pts
+            if update.box is None:
+                self._data.pts = update.pts
+            else:
+                self._data.boxes[update.box] = update.pts
             self._save()
             yield update
 

@@ -49,6 +49,7 @@ class LiveConnection:
         ws_url: str,
         token: str,
         pts: int | None,
+        boxes: dict[int, int] | None = None,
         *,
         on_update: Callable[[Update], None],
         on_event: Callable[[Event], None],
@@ -69,6 +70,10 @@ class LiveConnection:
         self._max_reconnect_delay = max_reconnect_delay
         self._difference_limit = difference_limit
         self.sequencer: Sequencer | None = Sequencer(pts) if pts is not None else None
+        # The own boxes of large chats, by chat id (the box a pushed update names).
+        self.boxes: dict[int, Sequencer] = {
+            chat_id: Sequencer(box_pts) for chat_id, box_pts in (boxes or {}).items()
+        }
         # Set while a socket is open, authenticated and caught up.
         self.connected = asyncio.Event()
         self.session_id: int | None = None
@@ -79,7 +84,7 @@ class LiveConnection:
         self._sync_lock = asyncio.Lock()
         self._auth_error: ApiError | None = None
         self._task: asyncio.Task[None] | None = None
-        self._gap_task: asyncio.Task[None] | None = None
+        self._gap_tasks: dict[int | None, asyncio.Task[None]] = {}
         self._closing = False
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -96,7 +101,7 @@ class LiveConnection:
 
     async def close(self) -> None:
         self._closing = True
-        tasks = [t for t in (self._task, self._gap_task) if t is not None and not t.done()]
+        tasks = [t for t in (self._task, *self._gap_tasks.values()) if t and not t.done()]
         current = asyncio.current_task()
         for task in tasks:
             if task is not current:
@@ -156,7 +161,9 @@ class LiveConnection:
             early, self._early = self._early, []
             for update in early:
                 self._push(update)
-            await self._catch_up()
+            await self._catch_up(None)
+            for box in list(self.boxes):
+                await self._catch_up(box)
             self.connected.set()
             if not first.done():
                 first.set_result(None)
@@ -239,56 +246,89 @@ class LiveConnection:
             log.warning("ignoring a malformed %s frame: %r", kind or "reply", e)
 
     def _push(self, update: Update) -> None:
-        if self.sequencer is None:
-            self._early.append(update)
-            return
-        for applied in self.sequencer.push(update):
+        box = update.box
+        if box is None:
+            if self.sequencer is None:
+                self._early.append(update)
+                return
+            sequencer = self.sequencer
+        else:
+            sequencer = self.boxes.get(box) or self._follow(box, update.pts - update.pts_count)
+        for applied in sequencer.push(update):
             self._on_update(applied)
-        if self.sequencer.has_gap and (self._gap_task is None or self._gap_task.done()):
-            self._gap_task = asyncio.create_task(self._fill_gap(), name="heliograph-gap")
+        running = self._gap_tasks.get(box)
+        if sequencer.has_gap and (running is None or running.done()):
+            self._gap_tasks[box] = asyncio.create_task(self._fill_gap(box), name="heliograph-gap")
+
+    def _follow(self, box: int, pts: int) -> Sequencer:
+        """Start following a large chat's box: from the first update seen of it (its earlier
+        history is what getHistory shows)."""
+        sequencer = self.boxes[box] = Sequencer(pts)
+        return sequencer
 
     # --- catching up ------------------------------------------------------------------------
 
-    async def _fill_gap(self) -> None:
+    def _sequencer(self, box: int | None) -> Sequencer | None:
+        return self.sequencer if box is None else self.boxes.get(box)
+
+    async def _fill_gap(self, box: int | None) -> None:
         """A gap: give the missing updates `gap_timeout` to arrive, then ask for them."""
-        while self.sequencer is not None and self.sequencer.has_gap and self._ws is not None:
+        while (sequencer := self._sequencer(box)) is not None and sequencer.has_gap:
             await asyncio.sleep(self._gap_timeout)
-            if not self.sequencer.has_gap or not self.connected.is_set():
+            if not sequencer.has_gap or not self.connected.is_set():
                 return  # filled; or a reconnect is under way and will catch up itself
             with contextlib.suppress(*RETRYABLE):
-                await self._catch_up()
+                await self._catch_up(box)
 
-    async def _catch_up(self) -> None:
+    async def _catch_up(self, box: int | None) -> None:
+        """getDifference (or getChannelDifference for a large chat's box), paged, until
+        the box is at the server's head."""
         async with self._sync_lock:
-            sequencer = self.sequencer
-            assert sequencer is not None
-            while True:
+            while (sequencer := self._sequencer(box)) is not None:
                 try:
-                    answer = await self._rpc(
-                        "getDifference", {"pts": sequencer.pts, "limit": self._difference_limit}
-                    )
+                    answer = await self._difference(box, sequencer.pts)
                 except ApiError as e:
-                    if e.code != "PTS_INVALID":
+                    if e.code == "PTS_INVALID":
+                        # Our pts is past the server's head: its store was replaced.
+                        self._too_long(box, await self._head(box))
+                        return
+                    if box is None or isinstance(e, SessionEnded):
                         raise
-                    # Our pts is past the server's head: its store was replaced. Start over.
-                    self._too_long(State.from_dict(await self._rpc("getState", {})).pts)
+                    # No longer a member, or no longer a large chat: stop following it.
+                    log.info("no longer following chat %d: %s", box, e)
+                    self.boxes.pop(box, None)
                     return
                 difference = Difference.from_dict(answer)
                 if difference.too_long:
-                    self._too_long(difference.state.pts)
+                    self._too_long(box, difference.state.pts)
                     continue
                 before = sequencer.pts
                 for update in difference.updates:
+                    if box is not None:
+                        update.box = box
                     for applied in sequencer.apply_difference(update):
                         self._on_update(applied)
                 if not difference.more or sequencer.pts == before:
                     return
 
-    def _too_long(self, pts: int) -> None:
-        assert self.sequencer is not None
+    async def _difference(self, box: int | None, pts: int) -> Any:
+        limit = self._difference_limit
+        if box is None:
+            return await self._rpc("getDifference", {"pts": pts, "limit": limit})
+        params = {"chat_id": box, "pts": pts, "limit": limit}
+        return await self._rpc("getChannelDifference", params)
+
+    async def _head(self, box: int | None) -> int:
+        if box is None:
+            return State.from_dict(await self._rpc("getState", {})).pts
+        return int((await self._rpc("getChat", {"chat_id": box})).get("pts") or 0)
+
+    def _too_long(self, box: int | None, pts: int) -> None:
+        sequencer = self._sequencer(box)
+        assert sequencer is not None
         log.info("the gap is too long to replay; continuing from pts %d", pts)
-        self.sequencer.reset(pts)
-        self._on_update(Update(type=TOO_LONG, pts=pts, pts_count=0))
+        sequencer.reset(pts)
+        self._on_update(Update(type=TOO_LONG, pts=pts, pts_count=0, chat_id=box, box=box))
 
     # --- calls ------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ import contextlib
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,8 @@ class SessionData:
     session_id: int | None = None
     # The pts of the last update handed to the consumer: a new client resumes after it.
     pts: int | None = None
+    # The same for the own box of each large chat followed, by chat id.
+    boxes: dict[int, int] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SessionData:
@@ -32,12 +34,17 @@ class SessionData:
             return value if isinstance(value, int) else None
 
         token = d.get("token")
+        boxes = d.get("boxes")
         return cls(
             server=str(d.get("server") or ""),
             token=token if isinstance(token, str) and token else None,
             user_id=opt_int("user_id"),
             session_id=opt_int("session_id"),
             pts=opt_int("pts"),
+            boxes={
+                int(k): v for k, v in (boxes or {}).items()
+                if str(k).isdigit() and isinstance(v, int)
+            } if isinstance(boxes, dict) else {},
         )
 
 

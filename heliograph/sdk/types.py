@@ -111,12 +111,20 @@ class Message:
     edit_date: int | None = None
     pinned: bool = False
     reactions: list[Reaction] = field(default_factory=list)
-    # Set on service messages ("chat created", ...); their text is a fallback rendering.
-    service: str | None = None
+    # Set on service messages (joins, title changes, pins): what happened, with its `type`.
+    service: dict[str, Any] | None = None
+    # Posts made as the chat (channels, anonymous administrators) have no sender_id.
+    sender_chat_id: int | None = None
+    signature: str | None = None
+    views: int | None = None
+    reply_count: int = 0
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Self:
         origin = d.get("forward_origin")
+        service = d.get("service")
+        if isinstance(service, str):  # older servers name the kind only
+            service = {"type": service}
         return cls(
             id=d["id"],
             chat_id=d["chat_id"],
@@ -129,7 +137,11 @@ class Message:
             edit_date=d.get("edit_date"),
             pinned=bool(d.get("pinned", False)),
             reactions=[Reaction.from_dict(r) for r in d.get("reactions") or []],
-            service=d.get("service"),
+            service=service if isinstance(service, dict) else None,
+            sender_chat_id=d.get("sender_chat_id"),
+            signature=d.get("signature"),
+            views=d.get("views"),
+            reply_count=d.get("reply_count", 0),
         )
 
 
@@ -253,6 +265,12 @@ class Chat:
     last_activity: int = 0
     pinned_message_ids: list[int] = field(default_factory=list)
     draft: Draft | None = None
+    about: str = ""
+    username: str | None = None
+    member_count: int = 0
+    role: str = "member"
+    # Large chats (channels, big groups) have an update box of their own, at this pts.
+    pts: int | None = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Self:
@@ -270,6 +288,11 @@ class Chat:
             last_activity=d.get("last_activity", 0),
             pinned_message_ids=_ints(d.get("pinned_message_ids")),
             draft=Draft.from_dict(draft) if draft else None,
+            about=d.get("about") or "",
+            username=d.get("username"),
+            member_count=d.get("member_count", 0),
+            role=d.get("role", "member"),
+            pts=d.get("pts"),
         )
 
 
@@ -298,12 +321,15 @@ class Update:
     - draft: `draft` (None: cleared)
     - too_long (made by the SDK): the gap could not be replayed; reload chats and history.
 
+    `box` is None for the account's common box, or the id of the large chat whose own box
+    the update belongs to; each box has its own pts sequence.
     `raw` holds the update as received, including fields of kinds this SDK does not know."""
 
     type: str
     pts: int
     pts_count: int = 1
     chat_id: int | None = None
+    box: int | None = None
     message: Message | None = None
     message_id: int | None = None
     message_ids: list[int] = field(default_factory=list)
@@ -323,6 +349,7 @@ class Update:
             pts=d["pts"],
             pts_count=d.get("pts_count", 1),
             chat_id=d.get("chat_id"),
+            box=_opt_int(d.get("box")),
             message=Message.from_dict(message) if message else None,
             message_id=_opt_int(d.get("message_id")),
             message_ids=_ints(d.get("message_ids")),

@@ -112,22 +112,21 @@ async def read_history(app: App, caller: Caller, chat_id: int, max_id: int) -> C
         now = app.now()
         unread = await chats.unread_count(tx, chat_id, caller.user_id, max_id)
         data = {"max_id": max_id}
-        pts = await outbox.add(
-            tx,
-            [caller.user_id],
-            "read_inbox",
-            chat_id,
-            data,
-            {"max_id": max_id, "unread_count": unread},
-            now,
-        )
+        inbox = {"max_id": max_id, "unread_count": unread}
+        pts: dict[int, int] = {}
         if access.is_large:
+            pts = await outbox.add(tx, [caller.user_id], "read_inbox", chat_id, data, inbox, now)
             # One shared "read up to" mark per chat, moved only forward: O(1) per read.
             if await chats.raise_max_read(tx, chat_id, max_id):
                 await fan_out(tx, outbox, access, None, "read_outbox", data, data, now)
-        elif access.kind is not ChatKind.CHANNEL:
-            others = [m for m in access.member_ids if m != caller.user_id]
-            await outbox.add(tx, others, "read_outbox", chat_id, data, data, now)
+        else:
+            # Boxes advance in user id order, as everywhere, so that concurrent
+            # transactions lock the same rows in the same order.
+            for user_id in sorted(access.member_ids):
+                if user_id == caller.user_id:
+                    pts |= await outbox.add(tx, [user_id], "read_inbox", chat_id, data, inbox, now)
+                else:
+                    await outbox.add(tx, [user_id], "read_outbox", chat_id, data, data, now)
     outbox.publish(app.bus)
     return Changed(pts[caller.user_id], 1)
 

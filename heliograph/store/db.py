@@ -18,6 +18,11 @@ from typing import Any, Protocol
 Row = Mapping[str, Any]
 
 
+class RetryableError(Exception):
+    """The transaction lost a race (deadlock, serialisation failure, busy database) and was
+    rolled back; running the same work again is safe."""
+
+
 class Conn(Protocol):
     """One connection, inside a transaction or not."""
 
@@ -124,7 +129,10 @@ class SqliteDatabase(Database):
     async def transaction(self) -> AsyncIterator[Conn]:
         assert self._writer is not None, "database is not open"
         async with self._write_lock:
-            self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                self._writer.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as e:  # another process holds the write lock
+                raise RetryableError(str(e)) from e
             try:
                 yield _SqliteConn(self._writer)
             except BaseException:
@@ -209,9 +217,14 @@ class PostgresDatabase(Database):
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Conn]:
+        import asyncpg
+
         assert self._pool is not None, "database is not open"
-        async with self._pool.acquire() as c, c.transaction():
-            yield _PgConn(c, self._cache)
+        try:
+            async with self._pool.acquire() as c, c.transaction():
+                yield _PgConn(c, self._cache)
+        except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError) as e:
+            raise RetryableError(str(e)) from e
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Conn]:
