@@ -28,6 +28,9 @@ class Config:
     log_json: bool = False
     shutdown_timeout: float = 10.0
     large_chat_threshold: int = 200
+    workers: int = 1
+    # set for the worker processes of `serve --workers`: they share one listening port
+    reuse_port: bool = False
     limits: Limits = field(default_factory=Limits)
     rates: dict[str, Rate] = field(default_factory=lambda: dict(DEFAULT_RATES))
 

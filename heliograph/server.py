@@ -59,6 +59,7 @@ class Server:
             self.config.port,
             ssl_context=self._tls(),
             reuse_address=True,
+            reuse_port=self.config.reuse_port or None,
         )
         await site.start()
         server = getattr(site, "_server", None)

@@ -30,8 +30,12 @@ def create_bus(url: str | None, *, channel: str = DEFAULT_CHANNEL) -> Bus:
         return RedisBus(url, channel)
     if scheme == "nats":
         return NatsBus(url, channel)
+    if scheme == "unix":
+        from heliograph.bus.unix import UnixBus
+
+        return UnixBus(url.partition("://")[2], channel)
     # Only the scheme is echoed: the URL may carry a password.
     raise ValueError(
         f"unsupported bus URL scheme {scheme!r}; expected memory://, "
-        "redis://host:port/db, rediss://host:port/db or nats://host:port"
+        "redis://host:port/db, rediss://host:port/db, nats://host:port or unix:///path"
     )

@@ -33,8 +33,14 @@ def _serve(args: argparse.Namespace) -> int:
         bus_url=args.bus_url,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
+        workers=args.workers,
     )
     setup_logging(config.log_level, config.log_json)
+    if config.workers > 1 and not config.reuse_port:
+        from heliograph.supervisor import supervise
+
+        asyncio.run(supervise(config, config.workers, args.config))
+        return 0
     try:
         import uvloop
 
@@ -79,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--bus-url", help="redis://... or nats://... to join other nodes")
     serve.add_argument("--tls-cert", help="certificate chain (PEM) to serve HTTPS and WSS")
     serve.add_argument("--tls-key", help="private key (PEM) of the certificate")
+    serve.add_argument("--workers", type=int, help="server processes (default 1; one per core)")
     serve.set_defaults(run=_serve)
 
     mig = sub.add_parser("migrate", help="apply database migrations and exit")

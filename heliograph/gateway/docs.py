@@ -65,7 +65,7 @@ HTTP 4xx  {"ok": false, "error": {"code": "CHAT_NOT_FOUND", "message": "chat not
 
 `code` is stable (see Errors); `message` is for people. Some errors carry more fields:
 `retry_after` (FLOOD_WAIT), `problems` (INVALID_PARAMS), `index` (ENTITIES_INVALID).
-Ids are integers below 2^53. Times are Unix seconds. Text lengths and entity offsets count
+Ids are integers of at most 2^53. Times are Unix seconds. Text lengths and entity offsets count
 UTF-16 code units. Entity types: $entity_types.
 
 ## Authentication
@@ -105,7 +105,7 @@ The server pushes updates (see Staying in sync) and ephemeral events:
 
 A frame may be a JSON array of such objects, sent when several were ready at once: handle
 them in order. The server pings every 30 seconds. While a socket is open you are online.
-Failed authentication sends `{"type": "error", "error": {...}}` and closes the socket.
+Failed authentication sends `{"type": "error", "error": {...}}`, then closes the socket.
 Close codes:
 
 - `$close_revoked`: the session ended. Do not reconnect with this token; sign in again.
@@ -143,12 +143,14 @@ Apply the updates by the rule, set local pts to `state.pts`, and call again whil
 true (at most $difference_max per call). Buffer pushed updates meanwhile and apply them
 afterwards, again by the rule. `too_long` means the gap is too large to replay (over
 $difference_too_long updates by default): drop local chats and history, reload them, and
-continue from `state.pts`. PTS_INVALID means your pts is not one the server knows: do the same.
+continue from `state.pts`. PTS_INVALID means your pts is not one the server knows: reload
+likewise, from the pts of `getState`.
 
-**Safe retries.** Give every `sendMessage` a `random_id` (a random 64-bit signed integer) and
-keep it until the send is confirmed. Repeating the call with the same `random_id` after a
-timeout or disconnect returns the message already stored, with `pts` null and `pts_count` 0
-(its update was delivered already), instead of sending it twice.
+**Safe retries.** Give every `sendMessage` a `random_id`, a random signed 64-bit integer
+(JavaScript: within ±2^53) unique among your account's sends, and keep it until the send is
+confirmed. Repeating the call with the same `random_id` after a timeout or disconnect returns
+the message already stored, with `pts` null and `pts_count` 0 (its update was delivered
+already), instead of sending it twice.
 
 **Ephemeral events** (`typing`, `user_status`) bypass the box: they have no pts, are never in
 `getDifference`, and losing one is harmless. Send `setTyping` every 5 seconds or so while
@@ -157,8 +159,8 @@ typing. After reconnecting, refresh presence with `getUsers`.
 ## Rate limits
 
 Each method draws on a bucket; past its rate a call fails with FLOOD_WAIT and `retry_after`.
-Defaults (calls per second, burst): $rates. The `auth` bucket counts per address, the others
-per account.
+Defaults (calls per second, burst): $rates. Calls count per account, or per address for
+methods that need no session.
 """)
 
 
@@ -421,7 +423,8 @@ _INTRO = (
 _UPDATES = (
     "The <code>update</code> of an update frame, and each item of <code>getDifference</code>'s "
     "<code>updates</code>, is one of these, told apart by <code>type</code>. Apply them by the "
-    'rules of <a href="#staying-in-sync">Staying in sync</a>. Ignore types you do not know.'
+    'rules of <a href="#staying-in-sync">Staying in sync</a>. Of a type you do not know, '
+    "ignore the content but still advance your pts by the rules."
 )
 _EVENTS = "The <code>event</code> of an event frame: ephemeral, without pts, never replayed."
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 import types
 from enum import Enum
 from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
@@ -326,7 +327,17 @@ def _error_responses() -> dict[str, Any]:
     }
 
 
+def _describe(m: Method) -> tuple[str, str]:
+    """Summary and description: the docstring's first paragraph, and the rest. (`m.summary` is
+    only the first line, which cuts a summary that wraps mid-sentence.)"""
+    if not m.handler.__doc__:
+        return m.summary, m.doc
+    first, _, rest = inspect.cleandoc(m.handler.__doc__).partition("\n\n")
+    return " ".join(first.split()), rest.strip()
+
+
 def _operation(m: Method, request: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+    summary, description = _describe(m)
     envelope = {
         "type": "object",
         "required": ["ok", "result"],
@@ -335,8 +346,8 @@ def _operation(m: Method, request: dict[str, Any], result: dict[str, Any]) -> di
     op: dict[str, Any] = {
         "operationId": m.name,
         "tags": [m.group],
-        "summary": m.summary,
-        "description": m.doc,
+        "summary": summary,
+        "description": description,
         "security": [{"bearerAuth": []}] if m.auth else [],
         "x-rate-limit": m.rate,
         "requestBody": {
@@ -347,7 +358,7 @@ def _operation(m: Method, request: dict[str, Any], result: dict[str, Any]) -> di
     }
     for name in _error_responses():
         op["responses"][name.removeprefix("Error")] = {"$ref": f"#/components/responses/{name}"}
-    if not m.doc:
+    if not description:
         del op["description"]
     return op
 

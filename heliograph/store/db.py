@@ -93,14 +93,17 @@ class _SqliteConn:
         return None if row is None else row[0]
 
 
-def _connect_sqlite(path: str) -> sqlite3.Connection:
+_BUSY_SECONDS = 10.0
+
+
+def _connect_sqlite(path: str, busy_ms: int = 5000) -> sqlite3.Connection:
     c = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     c.row_factory = sqlite3.Row
     c.execute("PRAGMA journal_mode=WAL")
     # NORMAL in WAL mode: a power cut may lose the last commits but never corrupts the file.
     c.execute("PRAGMA synchronous=NORMAL")
     c.execute("PRAGMA foreign_keys=ON")
-    c.execute("PRAGMA busy_timeout=5000")
+    c.execute(f"PRAGMA busy_timeout={busy_ms}")
     return c
 
 
@@ -116,7 +119,8 @@ class SqliteDatabase(Database):
     async def open(self) -> None:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._writer = _connect_sqlite(self.path)
+        # The writer never waits inside SQLite (that would block the loop): see _begin.
+        self._writer = _connect_sqlite(self.path, busy_ms=0)
         # An in-memory database is private to its connection: read through the writer.
         self._reader = self._writer if self.path == ":memory:" else _connect_sqlite(self.path)
 
@@ -129,16 +133,29 @@ class SqliteDatabase(Database):
     async def transaction(self) -> AsyncIterator[Conn]:
         assert self._writer is not None, "database is not open"
         async with self._write_lock:
-            try:
-                self._writer.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as e:  # another process holds the write lock
-                raise RetryableError(str(e)) from e
+            await self._begin(self._writer)
             try:
                 yield _SqliteConn(self._writer)
             except BaseException:
                 self._writer.execute("ROLLBACK")
                 raise
             self._writer.execute("COMMIT")
+
+    @staticmethod
+    async def _begin(writer: sqlite3.Connection) -> None:
+        """Take the write lock. Another process (a worker of `serve --workers`) may hold it:
+        wait for it without blocking the event loop."""
+        delay = 0.0005
+        deadline = asyncio.get_running_loop().time() + _BUSY_SECONDS
+        while True:
+            try:
+                writer.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) or asyncio.get_running_loop().time() > deadline:
+                    raise RetryableError(str(e)) from e
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.02)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Conn]:
