@@ -115,6 +115,11 @@ class Cli:
             self._chats[chat_id] = await self.client.get_chat(chat_id)
         return self._chats[chat_id]
 
+    def title(self, chat: Chat) -> str:
+        if chat.kind == "private" and chat.peer_user_id == self.client.user_id:
+            return "Saved Messages"
+        return chat.title
+
     async def resolve_chat(self, text: str) -> int:
         """A chat id, or @username (its private chat, opened if needed), or "me"."""
         text = text.strip()
@@ -143,8 +148,12 @@ def _runner(command: Command) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         async def main() -> int:
             client = Client(
-                server_url(args), session_file=session_path(args), device_name=_device_name(),
-                client_name=CLIENT_NAME, flood_sleep_threshold=5.0, retry_timeout=10.0,
+                server_url(args),
+                session_file=session_path(args),
+                device_name=_device_name(),
+                client_name=CLIENT_NAME,
+                flood_sleep_threshold=5.0,
+                retry_timeout=3.0,
             )
             async with client:
                 return await command(Cli(args, client))
@@ -154,6 +163,13 @@ def _runner(command: Command) -> Callable[[argparse.Namespace], int]:
         except ApiError as e:
             return _error(e.code, e.message)
         except NotSignedIn:
+            stored = load_session(session_path(args))
+            url = server_url(args)
+            if stored is not None and stored.token and stored.server.rstrip("/") != url:
+                return _error(
+                    "NOT_SIGNED_IN",
+                    f"the session in {session_path(args)} is for {stored.server}, not {url}",
+                )
             return _error("NOT_SIGNED_IN", "sign in first: heliograph login USERNAME")
         except ConnectionLost as e:
             return _error("CONNECTION_FAILED", str(e))
@@ -163,6 +179,10 @@ def _runner(command: Command) -> Callable[[argparse.Namespace], int]:
             return _error("CLIENT_ERROR", str(e))
         except KeyboardInterrupt:
             return 130
+        except BrokenPipeError:  # the reader went away (`| head`): not an error
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
 
     return run
 
@@ -238,11 +258,10 @@ async def replied_messages(cli: Cli, messages: list[Message]) -> dict[int, Messa
 def _password(args: argparse.Namespace, *, confirm: bool) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\n")
-    if confirm:
-        from heliograph.cli.main import read_password
-
-        return read_password(False)
-    return getpass.getpass("Password: ")
+    password = getpass.getpass("Password: ")
+    if confirm and getpass.getpass("Repeat: ") != password:
+        raise SystemExit("error: PASSWORDS_DIFFER: the passwords differ")
+    return password
 
 
 async def cmd_signup(cli: Cli) -> int:
@@ -263,8 +282,11 @@ async def cmd_login(cli: Cli) -> int:
             import segno
 
             segno.make(code.url, error="m").terminal(out=sys.stdout, compact=True)
-            print(f"\nScan this with a signed-in device, or run there:\n"
-                  f"    heliograph approve {code.code}\nWaiting…", flush=True)
+            print(
+                f"\nScan this with a signed-in device, or run there:\n"
+                f"    heliograph approve {code.code}\nWaiting…",
+                flush=True,
+            )
         timeout = max(1.0, code.expires_at - time.time()) if code.expires_at else 120.0
         account = await cli.client.wait_for_login(code, timeout)
     else:
@@ -299,8 +321,17 @@ async def cmd_sessions(cli: Cli) -> int:
         for s in sessions:
             cli.emit(s, None)
         return 0
-    rows = [[str(s.id), s.device_name, s.client, s.ip, when(s.last_active_at, full=True),
-             "← this one" if s.current else ""] for s in sessions]
+    rows = [
+        [
+            str(s.id),
+            s.device_name,
+            s.client,
+            s.ip,
+            when(s.last_active_at, full=True),
+            "← this one" if s.current else "",
+        ]
+        for s in sessions
+    ]
     print(table(["ID", "DEVICE", "CLIENT", "IP", "LAST ACTIVE", ""], rows))
     return 0
 
@@ -325,20 +356,25 @@ async def cmd_chats(cli: Cli) -> int:
         if chat.draft is not None:
             preview = f"Draft: {snippet(chat.draft.text)}"
         elif last is not None:
-            sender = names.get(last.sender_id or 0, "") if chat.kind != "private" or (
-                last.sender_id == cli.client.user_id) else ""
+            sender = (
+                names.get(last.sender_id or 0, "")
+                if chat.kind != "private" or (last.sender_id == cli.client.user_id)
+                else ""
+            )
             preview = (f"{sender}: " if sender else "") + snippet(last.text)
         unread = str(chat.unread_count) if chat.unread_count else ""
-        rows.append([str(chat.id), snippet(chat.title, 28), unread,
-                     when(chat.last_activity), preview])
+        rows.append(
+            [str(chat.id), snippet(cli.title(chat), 28), unread, when(chat.last_activity), preview]
+        )
     print(table(["ID", "CHAT", "UNREAD", "ACTIVE", "LAST MESSAGE"], rows))
     return 0
 
 
 async def cmd_history(cli: Cli) -> int:
     chat_id = await cli.resolve_chat(cli.args.chat)
-    messages = await cli.client.get_history(chat_id, offset_id=cli.args.before,
-                                            limit=cli.args.limit)
+    messages = await cli.client.get_history(
+        chat_id, offset_id=cli.args.before, limit=cli.args.limit
+    )
     if cli.json:
         for m in messages:
             cli.emit(m, None)
@@ -362,15 +398,16 @@ async def cmd_send(cli: Cli) -> int:
     if text == "-":
         text = sys.stdin.read().rstrip("\n")
     sent = await cli.client.send_message(chat_id, text, reply_to_message_id=cli.args.reply_to)
-    title = (await cli.chat(chat_id)).title
+    title = cli.title(await cli.chat(chat_id))
     cli.emit(sent.message, f"sent #{sent.message.id} to {title} at {when(sent.message.date)}")
     return 0
 
 
 async def cmd_search(cli: Cli) -> int:
     chat_id = await cli.resolve_chat(cli.args.chat) if cli.args.chat else None
-    found = await cli.client.search_messages(" ".join(cli.args.query), chat_id=chat_id,
-                                             limit=cli.args.limit)
+    found = await cli.client.search_messages(
+        " ".join(cli.args.query), chat_id=chat_id, limit=cli.args.limit
+    )
     if cli.json:
         for m in found:
             cli.emit(m, None)
@@ -381,10 +418,16 @@ async def cmd_search(cli: Cli) -> int:
     names = await cli.names(m.sender_id for m in found)
     rows = []
     for m in found:
-        title = (await cli.chat(m.chat_id)).title
+        title = cli.title(await cli.chat(m.chat_id))
         sender = names.get(m.sender_id or 0, "Deleted account")
-        rows.append([when(m.date, full=True), snippet(title, 24), f"#{m.id}",
-                     f"{sender}: {snippet(m.text, 60)}"])
+        rows.append(
+            [
+                when(m.date, full=True),
+                snippet(title, 24),
+                f"#{m.id}",
+                f"{sender}: {snippet(m.text, 60)}",
+            ]
+        )
     print(table(["DATE", "CHAT", "ID", "MESSAGE"], rows))
     return 0
 
@@ -398,18 +441,19 @@ async def show_update(cli: Cli, update: Update) -> None:
         return
     stamp = datetime.now().astimezone().strftime("%H:%M:%S")
     if update.type == TOO_LONG:
-        print(f"{stamp}  (too much happened while away to replay; see `heliograph chats`)",
-              flush=True)
+        print(
+            f"{stamp}  (too much happened while away to replay; see `heliograph chats`)", flush=True
+        )
         return
     if update.chat_id is None:
         return
     chat = await cli.chat(update.chat_id)
-    where = "" if chat.kind == "private" else f"[{chat.title}] "
+    where = "" if chat.kind == "private" else f"[{cli.title(chat)}] "
     message = update.message
     if update.type == NEW_MESSAGE and message is not None:
         sender = await cli.name(message.sender_id)
         if chat.kind == "private" and message.sender_id == cli.client.user_id:
-            sender = f"You → {chat.title}"
+            sender = f"You → {cli.title(chat)}"
         stamp = datetime.fromtimestamp(message.date).astimezone().strftime("%H:%M:%S")
         context = await replied_messages(cli, [message])
         body = await describe(cli, message, context)
@@ -419,12 +463,12 @@ async def show_update(cli: Cli, update: Update) -> None:
         print(f"{stamp}  {where}{sender} edited #{message.id}: {message.text}", flush=True)
     elif update.type == DELETE_MESSAGES:
         ids = ", ".join(f"#{i}" for i in update.message_ids)
-        print(f"{stamp}  {where or chat.title + ': '}deleted {ids}", flush=True)
+        print(f"{stamp}  {where or cli.title(chat) + ': '}deleted {ids}", flush=True)
     elif update.type == MESSAGE_REACTIONS:
         marks = " ".join(f"{r.emoji}{r.count}" for r in update.reactions) or "none"
         print(f"{stamp}  {where}reactions on #{update.message_id}: {marks}", flush=True)
     elif update.type == READ_OUTBOX and chat.kind == "private":
-        print(f"{stamp}  {chat.title} read your messages up to #{update.max_id}", flush=True)
+        print(f"{stamp}  {cli.title(chat)} read your messages up to #{update.max_id}", flush=True)
 
 
 async def cmd_listen(cli: Cli) -> int:
@@ -436,7 +480,10 @@ async def cmd_listen(cli: Cli) -> int:
 
     async def consume() -> None:
         async for update in cli.client.updates():
-            await show_update(cli, update)
+            try:
+                await show_update(cli, update)
+            except ApiError as e:  # a chat since left or deleted: say what we can
+                print(f"({update.type} in chat {update.chat_id}: {e.code})", flush=True)
 
     await cli.client.connect()
     cli.note("listening; Ctrl-C to stop")
@@ -456,7 +503,8 @@ async def cmd_listen(cli: Cli) -> int:
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--server", help=f"server URL (default: $HELIOGRAPH_SERVER, the signed-in session's "
+        "--server",
+        help=f"server URL (default: $HELIOGRAPH_SERVER, the signed-in session's "
         f"server, or {DEFAULT_SERVER})",
     )
     common.add_argument(
@@ -478,8 +526,11 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p = command("login", cmd_login, "sign in with a password, or with --qr from another device")
     p.add_argument("username", nargs="?")
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    p.add_argument("--qr", action="store_true",
-                   help="show a QR code and a login code to approve from a signed-in device")
+    p.add_argument(
+        "--qr",
+        action="store_true",
+        help="show a QR code and a login code to approve from a signed-in device",
+    )
 
     p = command("approve", cmd_approve, "sign in a new device by approving its login code")
     p.add_argument("code")
@@ -499,7 +550,12 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("text", nargs="+", help="the text (- reads it from stdin)")
     p.add_argument("--reply-to", type=int, help="the message id to reply to")
 
-    command("listen", cmd_listen, "print messages as they arrive, until Ctrl-C")
+    command(
+        "listen",
+        cmd_listen,
+        "print messages as they arrive (first those that came since "
+        "the last listen on this session), until Ctrl-C",
+    )
 
     p = command("search", cmd_search, "search your messages")
     p.add_argument("query", nargs="+")

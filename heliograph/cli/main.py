@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     disable.add_argument("username")
     enable = admin_sub.add_parser("enable-user", help="enable a disabled user")
     enable.add_argument("username")
+    from heliograph.cli import bulk
+
+    bulk.add_commands(admin_sub)  # bulk-users, bulk-add-members (they set their own `run`)
     for command in admin_sub.choices.values():
         _server_options(command)
     admin.set_defaults(run=_admin)

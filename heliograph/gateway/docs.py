@@ -5,6 +5,7 @@ is the prose of both: the page's introduction and the schema's `info.description
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import re
@@ -21,6 +22,7 @@ from heliograph.gateway.hub import CLOSE_REVOKED, CLOSE_TOO_SLOW
 from heliograph.gateway.ratelimit import DEFAULT_RATES
 from heliograph.gateway.schema import JSON, REF, openapi
 from heliograph.gateway.ws import AUTH_TIMEOUT, CLOSE_BAD_AUTH
+from heliograph.services.context import Settings
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
@@ -29,14 +31,19 @@ def routes() -> list[web.RouteDef]:
     return [web.get("/api/openapi.json", openapi_json), web.get("/api/docs", docs_page)]
 
 
+# Both are built on first use, once per process (a few tenths of a second: off the loop).
+
+
 async def openapi_json(request: web.Request) -> web.Response:
     headers = {"Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"}
-    return web.Response(body=_json(), content_type=JSON, headers=headers)
+    body = await asyncio.to_thread(_json)
+    return web.Response(body=body, content_type=JSON, headers=headers)
 
 
 async def docs_page(request: web.Request) -> web.Response:
     headers = {"Content-Security-Policy": CSP, "Cache-Control": "no-cache"}
-    return web.Response(text=page(), content_type="text/html", headers=headers)
+    text = await asyncio.to_thread(page)
+    return web.Response(text=text, content_type="text/html", headers=headers)
 
 
 @functools.cache
@@ -64,7 +71,8 @@ HTTP 4xx  {"ok": false, "error": {"code": "CHAT_NOT_FOUND", "message": "chat not
 ```
 
 `code` is stable (see Errors); `message` is for people. Some errors carry more fields:
-`retry_after` (FLOOD_WAIT), `problems` (INVALID_PARAMS), `index` (ENTITIES_INVALID).
+`retry_after` (FLOOD_WAIT, SLOW_MODE_WAIT), `problems` (INVALID_PARAMS), `index`
+(ENTITIES_INVALID), `chat_id` (INVITE_REQUEST_SENT).
 Ids are integers of at most 2^53. Times are Unix seconds. Text lengths and entity offsets count
 UTF-16 code units. Entity types: $entity_types.
 
@@ -116,7 +124,8 @@ Close codes:
 ## Staying in sync
 
 Everything a device must learn about (a message sent, edited or deleted, a read mark, a pin,
-reactions, a draft) is an *update* in your account's common box. Each update has a `pts`
+reactions, a draft, a change of a group) is an *update* in your account's common box (or in
+a large chat's box, below). Each update has a `pts`
 (its position in the box) and a `pts_count` (how many positions it takes, today always 1).
 Each device keeps the `pts` of the last update it applied (its local pts) and applies every
 update, pushed or fetched, by one rule:
@@ -152,6 +161,16 @@ confirmed. Repeating the call with the same `random_id` after a timeout or disco
 the message already stored, with `pts` null and `pts_count` 0 (its update was delivered
 already), instead of sending it twice.
 
+**Large chats.** Channels, and groups past $large_chat members, keep one box of their own
+instead of writing to every member's: their `Chat` has a `pts`, and their updates carry `box`,
+the chat's id. Keep a local pts per such box and apply its updates by the same rules against
+it; on a gap call `getChannelDifference` with the chat's id and that pts (it answers like
+`getDifference`). Results carrying `box` belong to that box too. Start following a box from
+`Chat.pts` when loading chats, or from the `box_pts` of `chat_membership` (you joined) or
+`chat_became_large`. Sockets receive the updates of all your large chats; after a reconnect,
+catch up on each box you keep. Mentions in large chats also reach your common box
+(`mention`). After `chat_membership` with role `left` or `banned`, forget the chat's box.
+
 **Ephemeral events** (`typing`, `user_status`) bypass the box: they have no pts, are never in
 `getDifference`, and losing one is harmless. Send `setTyping` every 5 seconds or so while
 typing. After reconnecting, refresh presence with `getUsers`.
@@ -168,11 +187,18 @@ def guide() -> str:
     """The guide, with this server's constants (limits and rates at their defaults)."""
     limits = Limits()
     rates = ", ".join(f"{k} {r.per_second:g}/s, {r.burst:g}" for k, r in DEFAULT_RATES.items())
-    values = dict(close_revoked=CLOSE_REVOKED, close_bad_auth=CLOSE_BAD_AUTH, rates=rates)
-    values |= dict(close_too_slow=CLOSE_TOO_SLOW, auth_timeout=AUTH_TIMEOUT)
-    values |= dict(body_bytes=limits.body_bytes, entity_types=", ".join(sorted(ENTITY_TYPES)))
-    values |= dict(difference_max=limits.difference_max)
-    return GUIDE.substitute(values, difference_too_long=f"{limits.difference_too_long:,}")
+    return GUIDE.substitute(
+        body_bytes=limits.body_bytes,
+        entity_types=", ".join(sorted(ENTITY_TYPES)),
+        auth_timeout=AUTH_TIMEOUT,
+        close_revoked=CLOSE_REVOKED,
+        close_bad_auth=CLOSE_BAD_AUTH,
+        close_too_slow=CLOSE_TOO_SLOW,
+        difference_max=limits.difference_max,
+        large_chat=Settings().large_chat_threshold,
+        difference_too_long=f"{limits.difference_too_long:,}",
+        rates=rates,
+    )
 
 
 # --- rendering pieces -------------------------------------------------------------------------
@@ -208,8 +234,12 @@ def _type(s: dict[str, Any]) -> str:
     return escape(kind) if isinstance(kind, str) else "any"
 
 
-_RANGES = (("minLength", "maxLength", " characters"), ("minimum", "maximum", ""))
-_RANGES += (("minItems", "maxItems", " items"),)
+# JSON Schema limits shown as one range: (lower, upper, unit)
+_RANGES: tuple[tuple[str, str, str], ...] = (
+    ("minLength", "maxLength", " characters"),
+    ("minimum", "maximum", ""),
+    ("minItems", "maxItems", " items"),
+)
 
 
 def _constraints(s: dict[str, Any]) -> list[str]:
@@ -297,15 +327,16 @@ class _Renderer:
                 i += 1
         return "\n".join(out)
 
-    def fields(self, schema: dict[str, Any]) -> str:
-        """A table of an object's fields, leaving out the columns nothing fills."""
+    def fields(self, schema: dict[str, Any], params: bool = False) -> str:
+        """A table of an object's fields, leaving out the columns nothing fills (but for
+        parameters, always saying which are required)."""
         props: dict[str, Any] = schema.get("properties", {})
         if "enum" in schema:
             return "<p>One of: " + ", ".join(_code(v) for v in schema["enum"]) + ".</p>"
         if not props:
             return "<p>No fields.</p>"
         required = set(schema.get("required", []))
-        always = required == set(props)  # results: every field always present, say nothing
+        always = required == set(props) and not params  # results carry every field
         head = ["Name", "Type", "Required", "Constraints", "Default", "Description"]
         rows = [
             [
@@ -318,7 +349,7 @@ class _Renderer:
             ]
             for name, s in props.items()
         ]
-        keep = [i for i in range(len(head)) if i < 2 or any(row[i] for row in rows)]
+        keep = [i for i in range(len(head)) if i < 2 + params or any(row[i] for row in rows)]
         cells = "".join(f"<th>{head[i]}</th>" for i in keep)
         body = "".join("<tr>" + "".join(f"<td>{r[i]}</td>" for i in keep) + "</tr>" for r in rows)
         return f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
@@ -338,7 +369,7 @@ class _Renderer:
         request = op["requestBody"]["content"][JSON]["schema"]
         params = self.schemas[_name(request["$ref"])] if "$ref" in request else request
         result = op["responses"]["200"]["content"][JSON]["schema"]["properties"]["result"]
-        table = self.fields(params) if params.get("properties") else "<p>None.</p>"
+        table = self.fields(params, params=True) if params.get("properties") else "<p>None.</p>"
         return (
             f'<section class="method" id="method-{name}"><h3><code>{name}</code></h3>'
             f'<p class="summary">{self.inline(op.get("summary", ""))}</p>'
@@ -439,27 +470,24 @@ body { margin: 0; color: var(--fg); background: var(--bg); display: grid;
   font: 16px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif;
   grid-template-columns: 15rem minmax(0, 1fr); }
 nav { position: sticky; inset-block-start: 0; block-size: 100vh; overflow-y: auto;
-  padding: 1rem; border-inline-end: 1px solid var(--line); background: var(--soft);
-  font-size: 0.9rem; }
-nav ul { list-style: none; margin: 0; padding-inline-start: 0; }
+  padding: 1rem; border-inline-end: 1px solid var(--line); background: var(--soft); }
+nav ul { list-style: none; margin: 0; padding-inline-start: 0; font-size: 0.9rem; }
 nav ul ul { padding-inline-start: 1rem; margin-block-end: 0.5rem; }
 main { max-inline-size: 60rem; padding-block: 1rem 4rem; padding-inline: 2rem; }
 a { color: var(--accent); text-decoration: none; } a:hover { text-decoration: underline; }
 small { color: var(--muted); font-weight: normal; font-size: 0.6em; }
 h2 { margin-block-start: 3rem; border-block-end: 2px solid var(--line); }
 h3 { margin-block-end: 0.3rem; } h4 { margin-block: 1rem 0.3rem; font-size: 0.95rem; }
-code, pre { font: 0.88em/1.5 ui-monospace, "SF Mono", Menlo, Consolas, monospace;
-  direction: ltr; unicode-bidi: isolate; }
-code { background: var(--soft); padding-inline: 0.3em; border-radius: 3px; }
-pre { background: var(--soft); padding: 0.8rem 1rem; overflow-x: auto; text-align: start;
-  border-inline-start: 3px solid var(--line); border-radius: 3px; }
+code, pre { font: 0.88em/1.5 ui-monospace, Menlo, Consolas, monospace; direction: ltr;
+  unicode-bidi: isolate; background: var(--soft); border-radius: 3px; }
+code { padding-inline: 0.3em; } pre code { padding: 0; }
+pre { padding: 0.8rem 1rem; overflow-x: auto; border-inline-start: 3px solid var(--line); }
 table { border-collapse: collapse; inline-size: 100%; margin-block: 0.5rem 1rem; }
 th, td { text-align: start; vertical-align: top; padding: 0.35rem 0.6rem;
   border-block-end: 1px solid var(--line); font-size: 0.92rem; }
 th { background: var(--soft); }
 section { border-inline-start: 3px solid var(--line); padding-inline-start: 1rem;
-  margin-block: 1.5rem; }
-section:target { border-inline-start-color: var(--accent); }
+  margin-block: 1.5rem; } section:target { border-inline-start-color: var(--accent); }
 .summary { font-weight: 600; margin-block: 0.3rem; } .meta { color: var(--muted); }
 @media (max-width: 50rem) { body { display: block; }
   nav { position: static; block-size: auto; border-inline-end: 0; } }

@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from heliograph.domain.errors import ErrorCode, HeliographError
+from heliograph.gateway import docs
 from heliograph.gateway.dispatch import encode, parse_json
 from heliograph.gateway.state import GATEWAY, Gateway
 from heliograph.gateway.ws import websocket
@@ -72,11 +73,6 @@ def build_web_app(gateway: Gateway) -> web.Application:
         web.get("/api/ws", websocket),
         web.post("/api/{method}", api_call),
     ]
-    try:
-        from heliograph.gateway import docs
-
-        routes += docs.routes()
-    except ImportError:  # the docs module is optional while it is being built
-        pass
+    routes += docs.routes()
     web_app.add_routes(routes)
     return web_app

@@ -15,10 +15,11 @@ from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema
-from typing_extensions import TypedDict, is_typeddict
+from typing_extensions import is_typeddict
 
 from heliograph.domain.entities import Draft, Message, Reaction
 from heliograph.domain.errors import ErrorCode
+from heliograph.domain.permissions import MemberRights, Role
 from heliograph.gateway.methods import Method, load_all
 
 REF = "#/components/schemas/{model}"
@@ -29,106 +30,121 @@ class SchemaError(Exception):
     """The method table cannot be described as one consistent schema."""
 
 
-# --- what the server pushes: the one list of update and event types -------------------------
+# --- what the server pushes: every update and event type, once ------------------------------
 
 
-class _ChatUpdate(TypedDict):
-    pts: int
-    pts_count: int
-    chat_id: int
+@dataclasses.dataclass(frozen=True, slots=True)
+class Pushed:
+    """One type of update or event: what it means and its fields, besides `type` and, for
+    updates, `pts`, `pts_count` and `chat_id`. `chat_box`: it may be in a large chat's box."""
+
+    doc: str
+    fields: dict[str, Any]
+    chat_box: bool = False
+    optional: frozenset[str] = frozenset()
 
 
-class NewMessageUpdate(_ChatUpdate):
-    """A message was sent in one of your chats (also by you, on any device). From
-    getDifference, `message` is null when it was deleted since; a later update says so."""
-
-    type: Literal["new_message"]
-    message: Message | None
-
-
-class EditMessageUpdate(_ChatUpdate):
-    """A message was edited: replace it. `message` as in `new_message`."""
-
-    type: Literal["edit_message"]
-    message: Message | None
-
-
-class DeleteMessagesUpdate(_ChatUpdate):
-    """Messages were deleted for everyone, or by you for yourself: remove them."""
-
-    type: Literal["delete_messages"]
-    message_ids: list[int]
-
-
-class ReadInboxUpdate(_ChatUpdate):
-    """You read the chat up to `max_id` (on some device): set its unread count."""
-
-    type: Literal["read_inbox"]
-    max_id: int
-    unread_count: int
-
-
-class ReadOutboxUpdate(_ChatUpdate):
-    """Another member read the chat up to `max_id`: your messages up to it are read."""
-
-    type: Literal["read_outbox"]
-    max_id: int
-
-
-class PinnedMessagesUpdate(_ChatUpdate):
-    """Messages were pinned (`pinned` true) or unpinned in the chat."""
-
-    type: Literal["pinned_messages"]
-    message_ids: list[int]
-    pinned: bool
-
-
-class MessageReactionsUpdate(_ChatUpdate):
-    """The reactions of a message changed: `reactions` is the complete new list."""
-
-    type: Literal["message_reactions"]
-    message_id: int
-    reactions: list[Reaction]
-
-
-class DraftUpdate(_ChatUpdate):
-    """Your draft in the chat changed on another device; null: it was cleared."""
-
-    type: Literal["draft"]
-    draft: Draft | None
-
-
-class TypingEvent(TypedDict):
-    """A member is typing in a chat: show it for about 6 seconds unless renewed. `action` is
-    the one given to `setTyping`; `cancel` ends it at once."""
-
-    type: Literal["typing"]
-    chat_id: int
-    user_id: int
-    action: str
-
-
-class UserStatusEvent(TypedDict):
-    """A user you may see came online or went offline."""
-
-    type: Literal["user_status"]
-    user_id: int
-    online: bool
-    last_seen: int
-
-
-# fmt: off
-UPDATE_TYPES: tuple[type, ...] = (
-    NewMessageUpdate, EditMessageUpdate, DeleteMessagesUpdate, ReadInboxUpdate,
-    ReadOutboxUpdate, PinnedMessagesUpdate, MessageReactionsUpdate, DraftUpdate,
-)
-# fmt: on
-EVENT_TYPES: tuple[type, ...] = (TypingEvent, UserStatusEvent)
-
-
-def type_tag(tp: type) -> str:
-    """The `type` field value of an update or event TypedDict."""
-    return str(get_args(get_type_hints(tp)["type"])[0])
+_CHAT_INFO = {
+    "title": str,
+    "about": str,
+    "username": str | None,
+    "deleted": bool,
+    "default_rights": MemberRights,
+    "slow_mode_seconds": int,
+    "signatures": bool,
+}
+# Read off services/messaging.py, interactions.py, groups.py, membership.py and sync.py: every
+# `outbox.add` and `fan_out` (updates), `outbox.event` and `chat_event` (events).
+UPDATE_TYPES: dict[str, Pushed] = {
+    "new_message": Pushed(
+        "A message was sent in one of your chats (also by you, on any device). From "
+        "getDifference, `message` is null when it was deleted since; a later update says so.",
+        {"message": Message | None},
+        chat_box=True,
+    ),
+    "edit_message": Pushed(
+        "A message was edited: replace it. `message` as in `new_message`.",
+        {"message": Message | None},
+        chat_box=True,
+    ),
+    "delete_messages": Pushed(
+        "Messages were deleted for everyone, or by you for yourself: remove them.",
+        {"message_ids": list[int]},
+        chat_box=True,
+    ),
+    "read_inbox": Pushed(
+        "You read the chat up to `max_id` (on some device): set its unread count.",
+        {"max_id": int, "unread_count": int},
+    ),
+    "read_outbox": Pushed(
+        "Others read the chat up to `max_id`: your messages up to it are read.",
+        {"max_id": int},
+        chat_box=True,
+    ),
+    "pinned_messages": Pushed(
+        "Messages were pinned (`pinned` true) or unpinned in the chat.",
+        {"message_ids": list[int], "pinned": bool},
+        chat_box=True,
+    ),
+    "message_reactions": Pushed(
+        "The reactions of a message changed: `reactions` is the complete new list.",
+        {"message_id": int, "reactions": list[Reaction]},
+        chat_box=True,
+    ),
+    "draft": Pushed(
+        "Your draft in the chat changed on another device; null: it was cleared.",
+        {"draft": Draft | None},
+    ),
+    "chat_info": Pushed(
+        "A group or channel changed; only the fields that changed are present. `deleted`: "
+        "the chat is gone, remove it.",
+        _CHAT_INFO,
+        chat_box=True,
+        optional=frozenset(_CHAT_INFO),
+    ),
+    "chat_membership": Pushed(
+        "Your place in a group or channel changed (added, promoted, restricted, banned, left). "
+        "For a large chat `box_pts` is where to follow its box from; null for a small chat.",
+        {"role": Role, "box_pts": int | None},
+    ),
+    "chat_became_large": Pushed(
+        "The group now keeps a box of its own: follow it from `box_pts`.", {"box_pts": int}
+    ),
+    "mention": Pushed(
+        "You were mentioned or replied to in a large chat: fetch it with `getMessages`.",
+        {"message_id": int},
+    ),
+    "join_request_declined": Pushed(
+        "The administrators declined your request to join the chat; you may ask again.",
+        {"title": str},
+    ),
+}
+EVENT_TYPES: dict[str, Pushed] = {
+    "typing": Pushed(
+        "A member is typing in a chat: show it for about 6 seconds unless renewed. `action` "
+        "is the one given to `setTyping`; `cancel` ends it at once.",
+        {"chat_id": int, "user_id": int, "action": str},
+    ),
+    "user_status": Pushed(
+        "A user you may see came online or went offline.",
+        {"user_id": int, "online": bool, "last_seen": int},
+    ),
+    "join_request": Pushed(
+        "Someone asked to join a chat you answer join requests of (`approveJoinRequest`).",
+        {"chat_id": int, "user_id": int, "display_name": str, "username": str | None}
+        | {"date": int, "invite_code": str, "pending_count": int},
+    ),
+    "join_request_resolved": Pushed(
+        "A join request was answered (by you or another administrator).",
+        {"chat_id": int, "user_id": int, "approved": bool, "pending_count": int},
+    ),
+}
+_POSITION = {
+    "pts": {"type": "integer", "description": "The box's position after this update."},
+    "pts_count": {"type": "integer", "description": "Positions the update takes (today 1)."},
+    "chat_id": {"type": "integer"},
+}
+_BOX = {"type": "integer", "description": "In a large chat's box: the chat's id. Else absent."}
 
 
 # --- errors -----------------------------------------------------------------------------------
@@ -166,15 +182,36 @@ ERROR_MEANINGS: dict[ErrorCode, str] = {
     "forwarded messages cannot be edited.",
     ErrorCode.MESSAGE_DELETE_FORBIDDEN: "Outside private chats only your own messages can be "
     "deleted for everyone.",
-    ErrorCode.ADMIN_REQUIRED: "This needs an administrator right you do not have.",
+    ErrorCode.ADMIN_REQUIRED: "This needs a right (of an administrator) you do not have.",
+    ErrorCode.RIGHT_FORBIDDEN: "You may not do this to this member (an owner, a peer "
+    "administrator, yourself), or grant a right you lack.",
+    ErrorCode.OWNER_REQUIRED: "Only the chat's owner may do this; an owner transfers ownership "
+    "before leaving.",
+    ErrorCode.USER_BANNED_IN_CHAT: "You are banned from this chat.",
+    ErrorCode.CHAT_SEND_MEDIA_FORBIDDEN: "You may not send media in this chat.",
+    ErrorCode.CHAT_SEND_STICKERS_FORBIDDEN: "You may not send stickers in this chat.",
+    ErrorCode.CHAT_SEND_LINKS_FORBIDDEN: "You may not send links in this chat.",
+    ErrorCode.CHAT_SEND_POLLS_FORBIDDEN: "You may not send polls in this chat.",
     ErrorCode.USER_NOT_FOUND: "No such user, or not one you may see.",
     ErrorCode.CHAT_NOT_FOUND: "No such chat, or you are not a member.",
     ErrorCode.MESSAGE_NOT_FOUND: "No such message in the chat, or deleted for you.",
     ErrorCode.SESSION_NOT_FOUND: "No such session of your account.",
     ErrorCode.MESSAGE_NOT_MODIFIED: "The edit changes nothing.",
     ErrorCode.PEER_IS_SELF: "The action cannot target yourself.",
+    ErrorCode.USER_NOT_PARTICIPANT: "The user is not a member (or not banned, to unban).",
+    ErrorCode.USER_ALREADY_PARTICIPANT: "The users are members already.",
+    ErrorCode.USERS_TOO_MANY: "The group would exceed its member limit.",
+    ErrorCode.INVITE_REQUEST_SENT: "Not a failure: the link needs approval, so a join request "
+    "for `chat_id` was sent to the administrators.",
+    ErrorCode.JOIN_REQUEST_NOT_FOUND: "No such pending join request.",
+    ErrorCode.INVITE_INVALID: "No such invite link, or it was revoked.",
+    ErrorCode.INVITE_EXPIRED: "The invite link expired or reached its usage limit.",
+    ErrorCode.CHAT_TITLE_INVALID: "The chat title is empty or too long.",
+    ErrorCode.CHAT_NOT_MODIFIED: "The change changes nothing.",
     ErrorCode.FLOOD_WAIT: "Too many requests: wait `retry_after` seconds (also the "
     "`Retry-After` header), then retry.",
+    ErrorCode.SLOW_MODE_WAIT: "The group is in slow mode: wait `retry_after` seconds before "
+    "your next message.",
     ErrorCode.INTERNAL: "An unexpected server error; retry later.",
     ErrorCode.UNAVAILABLE: "The server is starting, stopping or overloaded; retry later.",
 }
@@ -195,7 +232,9 @@ class _Generator(GenerateJsonSchema):
     """Results carry every field: the gateway encodes dataclasses whole, defaults included."""
 
     def field_is_required(self, field: Any, total: bool) -> bool:
-        return self.mode == "serialization" or super().field_is_required(field, total)
+        if self.mode == "serialization" and field["type"] != "typed-dict-field":
+            return True
+        return super().field_is_required(field, total)
 
 
 def _is_named(tp: Any) -> bool:
@@ -271,12 +310,32 @@ def _combine(outputs: dict[str, Any], inputs: dict[str, Any]) -> dict[str, str]:
     return renames
 
 
-def _union(members: tuple[type, ...]) -> dict[str, Any]:
+def _pushed_name(tag: str, kind: str) -> str:
+    return "".join(word.title() for word in tag.split("_")) + kind  # new_message: NewMessageUpdate
+
+
+def _pushed(table: dict[str, Pushed], kind: str, defs: dict[str, Any]) -> dict[str, Any]:
+    """Schemas of an update or event table into `defs`; returns their union, told apart by
+    `type`."""
+    mapping = {}
+    for tag, pushed in table.items():
+        props: dict[str, Any] = {"type": {"type": "string", "const": tag}}
+        if kind == "Update":
+            props |= _POSITION | ({"box": _BOX} if pushed.chat_box else {})
+        props |= {k: _schema(tp, "serialization", defs) for k, tp in pushed.fields.items()}
+        name = mapping[tag] = _pushed_name(tag, kind)
+        defs[name] = {
+            "title": name,
+            "description": pushed.doc,
+            "type": "object",
+            "properties": props,
+            "required": [k for k in props if k not in pushed.optional | {"box"}],
+        }
     return {
-        "oneOf": [_ref(t.__name__) for t in members],
+        "oneOf": [_ref(name) for name in mapping.values()],
         "discriminator": {
             "propertyName": "type",
-            "mapping": {type_tag(t): REF.format(model=t.__name__) for t in members},
+            "mapping": {tag: REF.format(model=name) for tag, name in mapping.items()},
         },
     }
 
@@ -301,9 +360,10 @@ def _error_schemas() -> dict[str, Any]:
             "properties": {
                 "code": _ref("ErrorCode"),
                 "message": {"type": "string", "description": "For people; may change."},
-                "retry_after": {"type": "integer", "description": "FLOOD_WAIT: seconds."},
+                "retry_after": {"type": "integer", "description": "*_WAIT: seconds to wait."},
                 "problems": {"type": "array", "items": problem, "description": "INVALID_PARAMS"},
                 "index": {"type": "integer", "description": "ENTITIES_INVALID: the entity."},
+                "chat_id": {"type": "integer", "description": "INVITE_REQUEST_SENT: the chat."},
             },
         },
         "ErrorResponse": {
@@ -368,27 +428,28 @@ def build_openapi(methods: dict[str, Method], version: str) -> dict[str, Any]:
     share a name (their schemas would overwrite each other)."""
     from heliograph.gateway.docs import guide  # the prose lives with the page
 
-    names: dict[str, object] = {n: _OURS for n in ("Error", "ErrorResponse", "Update", "Event")}
-    names["ErrorCode"] = ErrorCode
+    ours = ["Error", "ErrorResponse", "Update", "Event"]
+    ours += [_pushed_name(t, "Update") for t in UPDATE_TYPES]
+    ours += [_pushed_name(t, "Event") for t in EVENT_TYPES]
+    names: dict[str, object] = {n: _OURS for n in ours} | {"ErrorCode": ErrorCode}
     for m in methods.values():
         _collect_names(m.params, names)
         _collect_names(m.result, names)
-    for tp in UPDATE_TYPES + EVENT_TYPES:
-        _collect_names(tp, names)
+    for pushed in [*UPDATE_TYPES.values(), *EVENT_TYPES.values()]:
+        for tp in pushed.fields.values():
+            _collect_names(tp, names)
 
     outputs: dict[str, Any] = {}
     inputs: dict[str, Any] = {}
     results = {m.name: _schema(m.result, "serialization", outputs) for m in methods.values()}
     requests = {m.name: _schema(m.params, "validation", inputs) for m in methods.values()}
-    for tp in UPDATE_TYPES + EVENT_TYPES:
-        _schema(tp, "serialization", outputs)
+    update, event = _pushed(UPDATE_TYPES, "Update", outputs), _pushed(EVENT_TYPES, "Event", outputs)
     renames = _combine(outputs, inputs)
     difference = outputs.get("Difference", {}).get("properties", {}).get("updates", {})
     if difference.get("items") == _UNTYPED_DICT:  # typed `list[dict]` in services/sync.py
         difference["items"] = _ref("Update")
     outputs |= _error_schemas()
-    outputs["Update"] = _union(UPDATE_TYPES)
-    outputs["Event"] = _union(EVENT_TYPES)
+    outputs |= {"Update": update, "Event": event}
 
     tags = list(dict.fromkeys(m.group for m in methods.values()))
     paths = {

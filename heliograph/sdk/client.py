@@ -22,7 +22,7 @@ from heliograph.sdk.errors import (
 )
 from heliograph.sdk.http import Interrupted, NotDelivered, http_call
 from heliograph.sdk.live import LiveConnection, backoff_delay
-from heliograph.sdk.methods import Methods, retry_safe
+from heliograph.sdk.methods import NO_SESSION, Methods, new_random_id, retry_safe
 from heliograph.sdk.session import SessionData, delete_session, load_session, save_session
 from heliograph.sdk.types import (
     Account,
@@ -164,7 +164,9 @@ class Client(Methods):
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         await self.close()
@@ -199,8 +201,11 @@ class Client(Methods):
     # --- calls ------------------------------------------------------------------------------
 
     async def call(self, method: str, /, **params: Any) -> Any:
-        """Call any API method by name; returns the raw JSON result."""
-        return await self._invoke(method, params)
+        """Call any API method by name; returns the raw JSON result. A sendMessage without
+        a random_id gets one, so that it too is safe to retry."""
+        if method == "sendMessage" and params.get("random_id") is None:
+            params["random_id"] = new_random_id()
+        return await self._invoke(method, params, auth=method not in NO_SESSION)
 
     async def _invoke(self, method: str, params: dict[str, Any], *, auth: bool = True) -> Any:
         if auth and self._data.token is None:
@@ -241,8 +246,12 @@ class Client(Methods):
                 return await live.call(method, params)
         timeout = aiohttp.ClientTimeout(total=self.request_timeout)
         return await http_call(
-            self._session(), self.base_url, method, params,
-            self._data.token if auth else None, client_timeout=timeout,
+            self._session(),
+            self.base_url,
+            method,
+            params,
+            self._data.token if auth else None,
+            client_timeout=timeout,
         )
 
     async def _wait_reconnected(self, at_most: float) -> None:
@@ -262,8 +271,12 @@ class Client(Methods):
 
     async def sign_up(self, username: str, password: str, display_name: str) -> Account:
         """Create an account and sign in on this device."""
-        params = {"username": username, "password": password, "display_name": display_name,
-                  **self._device()}
+        params = {
+            "username": username,
+            "password": password,
+            "display_name": display_name,
+            **self._device(),
+        }
         return await self._adopt(await self._invoke("signUp", params, auth=False))
 
     async def sign_in(self, username: str, password: str) -> Account:
@@ -278,7 +291,11 @@ class Client(Methods):
         )
 
     async def wait_for_login(
-        self, code: LoginCode, timeout: float = 120.0, *, interval: float = 1.0  # noqa: ASYNC109
+        self,
+        code: LoginCode,
+        timeout: float = 120.0,  # noqa: ASYNC109 (the documented name; asyncio.timeout also works)
+        *,
+        interval: float = 1.0,
     ) -> Account:
         """Poll until the code is approved, then sign in. TimeoutError after `timeout`."""
         loop = asyncio.get_running_loop()
@@ -307,7 +324,9 @@ class Client(Methods):
         self._ended = None
         self._updates, self._events = _Feed(), _Feed(EVENT_BACKLOG)
         self._data = SessionData(
-            server=self.base_url, token=auth.token, user_id=auth.account.id,
+            server=self.base_url,
+            token=auth.token,
+            user_id=auth.account.id,
             session_id=auth.session_id,
         )
         # A new device starts from the current state, as after loading the chat list.
@@ -357,9 +376,16 @@ class Client(Methods):
             raise NotSignedIn("connect needs a session: sign up or sign in first")
         ws_url = self.base_url + "/api/ws"
         live = LiveConnection(
-            self._session(), ws_url, self._data.token, self._data.pts, dict(self._data.boxes),
-            on_update=self._updates.put, on_event=self._events.put,
-            on_ended=self._session_ended, **self._live_options,
+            self._session(),
+            ws_url,
+            self._data.token,
+            self._data.pts,
+            dict(self._data.boxes),
+            on_update=self._updates.put,
+            on_event=self._events.put,
+            on_ended=self._session_ended,
+            request_timeout=self.request_timeout,
+            **self._live_options,
         )
         self._live = live
         try:

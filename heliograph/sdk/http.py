@@ -10,6 +10,9 @@ import aiohttp
 
 from heliograph.sdk.errors import ApiError, error_from_dict
 
+# Statuses a reverse proxy answers with while the server behind it is down or restarting.
+TRANSIENT = frozenset({502, 503, 504})
+
 
 class NotDelivered(Exception):
     """The request never reached the server (connection refused): safe to send again."""
@@ -24,7 +27,9 @@ async def http_call(
     base_url: str,
     method: str,
     params: dict[str, Any],
-    token: str | None, *, client_timeout: aiohttp.ClientTimeout | None = None,
+    token: str | None,
+    *,
+    client_timeout: aiohttp.ClientTimeout | None = None,
 ) -> Any:
     headers = {"Content-Type": "application/json"}
     if token:
@@ -43,6 +48,8 @@ async def http_call(
     try:
         answer = json.loads(raw)
     except ValueError:
+        if status in TRANSIENT:  # a proxy in front of a server that is restarting
+            raise Interrupted(f"HTTP {status} from a proxy") from None
         snippet = raw[:200].decode(errors="replace")
         raise ApiError("BAD_RESPONSE", f"HTTP {status}: {snippet}", status) from None
     if not isinstance(answer, dict):

@@ -58,6 +58,7 @@ class LiveConnection:
         reconnect_delay: float = 0.25,
         max_reconnect_delay: float = 15.0,
         difference_limit: int = 100,
+        request_timeout: float = 60.0,
     ) -> None:
         self._session = session
         self._ws_url = ws_url
@@ -69,6 +70,7 @@ class LiveConnection:
         self._reconnect_delay = reconnect_delay
         self._max_reconnect_delay = max_reconnect_delay
         self._difference_limit = difference_limit
+        self._request_timeout = request_timeout
         self.sequencer: Sequencer | None = Sequencer(pts) if pts is not None else None
         # The own boxes of large chats, by chat id (the box a pushed update names).
         self.boxes: dict[int, Sequencer] = {
@@ -161,10 +163,11 @@ class LiveConnection:
             early, self._early = self._early, []
             for update in early:
                 self._push(update)
-            await self._catch_up(None)
-            for box in list(self.boxes):
+            for box in [None, *self.boxes]:
                 await self._catch_up(box)
             self.connected.set()
+            for box in [None, *self.boxes]:
+                self._watch_gap(box)  # updates pushed past the head while catching up
             if not first.done():
                 first.set_result(None)
             await reader
@@ -256,8 +259,12 @@ class LiveConnection:
             sequencer = self.boxes.get(box) or self._follow(box, update.pts - update.pts_count)
         for applied in sequencer.push(update):
             self._on_update(applied)
+        self._watch_gap(box)
+
+    def _watch_gap(self, box: int | None) -> None:
+        sequencer = self._sequencer(box)
         running = self._gap_tasks.get(box)
-        if sequencer.has_gap and (running is None or running.done()):
+        if sequencer and sequencer.has_gap and (running is None or running.done()):
             self._gap_tasks[box] = asyncio.create_task(self._fill_gap(box), name="heliograph-gap")
 
     def _follow(self, box: int, pts: int) -> Sequencer:
@@ -351,7 +358,10 @@ class LiveConnection:
                 await ws.send_str(json.dumps({"id": call_id, "method": method, "params": params}))
             except (ConnectionError, RuntimeError, aiohttp.ClientError) as e:
                 raise NotDelivered(str(e) or "the connection closed") from e
-            return await future
+            try:
+                return await asyncio.wait_for(future, self._request_timeout)
+            except TimeoutError:
+                raise Interrupted(f"no answer to {method} in time") from None
         finally:
             self._pending.pop(call_id, None)
 

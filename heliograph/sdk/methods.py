@@ -52,6 +52,9 @@ RETRY_SAFE = frozenset(
     }
 )
 
+# Methods that need no session; the SDK calls them without the token.
+NO_SESSION = frozenset({"signUp", "signIn", "requestLoginCode", "checkLoginCode"})
+
 
 def retry_safe(method: str, params: Mapping[str, Any]) -> bool:
     if method == "sendMessage":

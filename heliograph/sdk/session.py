@@ -42,9 +42,12 @@ class SessionData:
             session_id=opt_int("session_id"),
             pts=opt_int("pts"),
             boxes={
-                int(k): v for k, v in (boxes or {}).items()
+                int(k): v
+                for k, v in (boxes or {}).items()
                 if str(k).isdigit() and isinstance(v, int)
-            } if isinstance(boxes, dict) else {},
+            }
+            if isinstance(boxes, dict)
+            else {},
         )
 
 

@@ -449,8 +449,9 @@ async def set_chat_settings(
         if not fields:
             raise HeliographError(ErrorCode.CHAT_NOT_MODIFIED, "nothing to change")
         await members.update_chat(tx, chat_id, **fields)
-        await fan_out(tx, outbox, access, caller.user_id, "chat_info", fields, fields, app.now())
-        await members.log_action(tx, chat_id, caller.user_id, "settings", fields, app.now())
+        info = {**fields, **({"signatures": signatures} if signatures is not None else {})}
+        await fan_out(tx, outbox, access, caller.user_id, "chat_info", info, info, app.now())
+        await members.log_action(tx, chat_id, caller.user_id, "settings", info, app.now())
     outbox.publish(app.bus)
 
 

@@ -23,7 +23,7 @@ async def notify_member(
         return
     row = await chats.get(tx, chat_id)
     box_pts = row["pts"] if row is not None and row["is_large"] else None
-    data = {"role": role, "pts": box_pts}
+    data = {"role": role, "box_pts": box_pts}
     await outbox.add(tx, user_ids, "chat_membership", chat_id, data, data, now)
 
 
@@ -106,7 +106,7 @@ async def grow_if_needed(
         return
     await members.update_chat(tx, access.chat_id, is_large=1)
     current = await chats.member_ids(tx, access.chat_id)
-    data = {"pts": await updates.chat_head(tx, access.chat_id)}
+    data = {"box_pts": await updates.chat_head(tx, access.chat_id)}
     await outbox.add(tx, current, "chat_became_large", access.chat_id, data, data, app.now())
     outbox.subscribe(access.chat_id, current, [])
     await refresh(tx, access)

@@ -55,14 +55,17 @@ class Ws:
     async def send_raw(self, text: str) -> None:
         await self.ws.send_str(text)
 
-    async def _read(self, timeout: float) -> None:
-        msg = await self.ws.receive(timeout=timeout)
+    async def _read(self, within: float) -> None:
+        msg = await self.ws.receive(timeout=within)
         if msg.type is aiohttp.WSMsgType.CLOSE:
             # The code the server put in its Close frame. (`ws.close_code` can turn into 1006
             # when the server drops the connection before our own Close frame is written.)
             raise Closed(msg.data)
-        if msg.type in (aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED,
-                        aiohttp.WSMsgType.ERROR):
+        if msg.type in (
+            aiohttp.WSMsgType.CLOSING,
+            aiohttp.WSMsgType.CLOSED,
+            aiohttp.WSMsgType.ERROR,
+        ):
             raise Closed(self.ws.close_code)
         data = json.loads(msg.data)
         frames = data if isinstance(data, list) else [data]
@@ -71,17 +74,17 @@ class Ws:
         self.inbox.extend(frames)
 
     async def next(
-        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 2.0
+        self, predicate: Callable[[dict[str, Any]], bool], within: float = 2.0
     ) -> dict[str, Any]:
-        """The first frame (received or arriving within `timeout` s) that matches."""
-        deadline = time.monotonic() + timeout
+        """The first frame (received, or arriving within `within` s) that matches."""
+        deadline = time.monotonic() + within
         while True:
             for i, frame in enumerate(self.inbox):
                 if predicate(frame):
                     return self.inbox.pop(i)
             left = deadline - time.monotonic()
             if left <= 0:
-                raise TimeoutError(f"no matching frame in {timeout} s; got {self.inbox!r}")
+                raise TimeoutError(f"no matching frame in {within} s; got {self.inbox!r}")
             await self._read(left)
 
     async def rpc(self, method: str, call_id: Any = None, **params: Any) -> dict[str, Any]:
@@ -98,11 +101,11 @@ class Ws:
         return frame["result"]
 
     async def updates_until(
-        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 2.0
+        self, predicate: Callable[[dict[str, Any]], bool], within: float = 2.0
     ) -> list[dict[str, Any]]:
         """Every pushed frame up to and including the first that matches, in order."""
         seen: list[dict[str, Any]] = []
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while True:
             while self.inbox:
                 frame = self.inbox.pop(0)
@@ -111,17 +114,17 @@ class Ws:
                     return seen
             left = deadline - time.monotonic()
             if left <= 0:
-                raise TimeoutError(f"no matching frame in {timeout} s; saw {seen!r}")
+                raise TimeoutError(f"no matching frame in {within} s; saw {seen!r}")
             await self._read(left)
 
-    async def wait_closed(self, timeout: float = 1.0) -> int | None:
-        """Read until the server closes the socket; return its close code."""
-        deadline = time.monotonic() + timeout
+    async def wait_closed(self, within: float = 1.0) -> int | None:
+        """Read until the server closes the socket (within `within` s); its close code."""
+        deadline = time.monotonic() + within
         try:
             while True:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise TimeoutError(f"the socket is still open after {timeout} s")
+                    raise TimeoutError(f"the socket is still open after {within} s")
                 await self._read(left)
         except Closed as closed:
             return closed.code
@@ -199,17 +202,16 @@ class Api:
         result = await self.ok(
             "signUp", username=name, password=password, display_name=name.title(), **extra
         )
-        return User(
-            name, password, result["token"], result["account"]["id"], result["session_id"]
-        )
+        return User(name, password, result["token"], result["account"]["id"], result["session_id"])
 
     async def sign_in(self, user: User, device: str = "second device") -> User:
         """Another session (device) of the same user."""
         result = await self.ok(
             "signIn", username=user.username, password=user.password, device_name=device
         )
-        return User(user.username, user.password, result["token"], user.user_id,
-                    result["session_id"])
+        return User(
+            user.username, user.password, result["token"], user.user_id, result["session_id"]
+        )
 
     # --- WebSocket -------------------------------------------------------------------------
 
@@ -235,27 +237,57 @@ class Api:
 
     # --- what a user sees, for before/after comparisons --------------------------------------
 
+    async def read(self, method: str, token: str, **params: Any) -> Any:
+        """A call's result, or (when it is refused) its status and error, for comparing."""
+        status, body = await self.call(method, token, **params)
+        if status == 200:
+            return body["result"]
+        return {"status": status, "error": body.get("error") if isinstance(body, dict) else body}
+
     async def snapshot(self, user: User) -> dict[str, Any]:
-        """Everything a user can read about their own state (times that tick are left out)."""
-        state = await self.ok("getState", user.token)
-        difference = await self.ok("getDifference", user.token, pts=0, limit=1000)
-        chats = await self.ok("getChats", user.token, limit=100)
-        histories = {
-            chat["id"]: await self.ok("getHistory", user.token, chat_id=chat["id"], limit=100)
-            for chat in chats
+        """Everything a user can read about their own state and their chats, including the
+        boxes of large chats and what administrators see (times that tick are left out)."""
+        reads: dict[str, Any] = {
+            "state": self.read("getState", user.token),
+            "updates": self.read("getDifference", user.token, pts=0, limit=1000),
+            "chats": self.read("getChats", user.token, limit=100),
+            "me": self.read("getMe", user.token),
+            "contacts": self.read("getContacts", user.token),
+            "sessions": self.read("getSessions", user.token),
         }
-        sessions = await self.ok("getSessions", user.token)
-        for s in sessions:
-            s.pop("last_active_at", None)
-        return {
-            "pts": state["pts"],
-            "updates": difference["updates"],
-            "chats": chats,
-            "histories": histories,
-            "me": await self.ok("getMe", user.token),
-            "contacts": await self.ok("getContacts", user.token),
-            "sessions": sessions,
-        }
+        view = dict(zip(reads, await asyncio.gather(*reads.values()), strict=True))
+        for part in ("state", "updates"):
+            if isinstance(view[part], dict):
+                view[part].get("state", view[part]).pop("date", None)
+        if isinstance(view["sessions"], list):
+            for s in view["sessions"]:
+                s.pop("last_active_at", None)
+        for chat in view["chats"] if isinstance(view["chats"], list) else []:
+            view[f"chat {chat['id']}"] = await self._chat_view(user, chat)
+        return view
+
+    async def _chat_view(self, user: User, chat: dict[str, Any]) -> dict[str, Any]:
+        chat_id, token = chat["id"], user.token
+        reads = {"history": self.read("getHistory", token, chat_id=chat_id, limit=100)}
+        if chat.get("pts") is not None:  # a large chat: its own box
+            reads["box"] = self.read(
+                "getChannelDifference", token, chat_id=chat_id, pts=0, limit=1000
+            )
+        if chat.get("kind") != "private":
+            for kind in ("all", "admins", "restricted", "banned"):
+                reads[f"members {kind}"] = self.read(
+                    "getChatMembers", token, chat_id=chat_id, filter=kind, limit=200
+                )
+            reads["links"] = self.read("getInviteLinks", token, chat_id=chat_id)
+            reads["revoked links"] = self.read(
+                "getInviteLinks", token, chat_id=chat_id, revoked=True
+            )
+            reads["requests"] = self.read("getJoinRequests", token, chat_id=chat_id)
+            reads["log"] = self.read("getAdminLog", token, chat_id=chat_id)
+        view = dict(zip(reads, await asyncio.gather(*reads.values()), strict=True))
+        if isinstance(view.get("box"), dict):
+            view["box"].get("state", {}).pop("date", None)
+        return view
 
     async def pts(self, user: User) -> int:
         status, body = await self.call("getState", user.token)
@@ -292,13 +324,3 @@ def assert_error(status: int, body: Any, code: str) -> dict[str, Any]:
     assert body["error"]["code"] == code, f"expected {code}, got {status} {body}"
     error: dict[str, Any] = body["error"]
     return error
-
-
-async def eventually(check: Callable[[], Any], timeout: float = 1.0) -> Any:
-    """Poll an async check until it returns a truthy value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await check()
-        if value or time.monotonic() > deadline:
-            return value
-        await asyncio.sleep(0.02)

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import time
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
+from heliograph.bus.local import LocalBus
 from heliograph.gateway.methods import load_all
 from heliograph.server import Server
 from heliograph.services import accounts
@@ -33,9 +35,7 @@ def _is_chat_field(name: str) -> bool:
 
 async def _marker_frames(ws: Ws) -> list[dict[str, Any]]:
     """Frames pushed to `ws` up to the next new message (the marker), marker excluded."""
-    frames = await ws.updates_until(
-        lambda f: is_update(f) and f["update"]["type"] == "new_message"
-    )
+    frames = await ws.updates_until(lambda f: is_update(f) and f["update"]["type"] == "new_message")
     return frames[:-1]
 
 
@@ -66,8 +66,10 @@ async def test_outsider_can_neither_read_nor_change_a_chat(api: Api) -> None:
         ("forwardMessages", {"from_chat_id": chat, "message_ids": [m1["id"]], "to_chat_id": own}),
         ("forwardMessages", {"from_chat_id": own, "message_ids": [mine["id"]], "to_chat_id": chat}),
         ("editMessage", {"chat_id": chat, "message_id": m1["id"], "text": "hacked"}),
-        ("deleteMessages", {"chat_id": chat, "message_ids": [m1["id"], m2["id"]],
-                            "for_everyone": True}),
+        (
+            "deleteMessages",
+            {"chat_id": chat, "message_ids": [m1["id"], m2["id"]], "for_everyone": True},
+        ),
         ("deleteMessages", {"chat_id": chat, "message_ids": [m1["id"]]}),
         ("pinMessage", {"chat_id": chat, "message_id": m2["id"]}),
         ("pinMessage", {"chat_id": chat, "message_id": m1["id"], "pinned": False}),
@@ -171,7 +173,9 @@ async def test_an_ended_session_stops_at_once_on_http_and_open_sockets(
 ) -> None:
     alice = await api.make_user("alice")
     phone = await api.sign_in(alice, "phone")
-    phone_ws = await api.ws_connect(phone.token)
+    # Two sockets of the ended session: one idle, one making a call right after the end.
+    idle_ws = await api.ws_connect(phone.token)
+    busy_ws = await api.ws_connect(phone.token, header=True)
     laptop_ws = await api.ws_connect(alice.token, header=True)
     assert (await api.ok("getMe", phone.token))["id"] == alice.user_id
 
@@ -181,8 +185,11 @@ async def test_an_ended_session_stops_at_once_on_http_and_open_sockets(
         await api.ok("signOut", phone.token)
     elif ending == "changePassword":
         ended = await api.ok(
-            "changePassword", alice.token, old_password=alice.password,
-            new_password="a-brand-new-password", end_other_sessions=True,
+            "changePassword",
+            alice.token,
+            old_password=alice.password,
+            new_password="a-brand-new-password",
+            end_other_sessions=True,
         )
         assert ended == {"count": 1}
     elif ending == "endOtherSessions":
@@ -195,14 +202,15 @@ async def test_an_ended_session_stops_at_once_on_http_and_open_sockets(
     status, body = await api.call("getMe", phone.token)
     assert_error(status, body, "SESSION_REVOKED")
     assert status == 401
-    # A call on the socket that was already open is refused too...
+    # A call on a socket that was already open is refused...
     with contextlib.suppress(ConnectionError):
-        await phone_ws.send({"id": "after-end", "method": "getMe", "params": {}})
-    # ...and the socket is closed with 4001, promptly.
-    assert await phone_ws.wait_closed(1.0) == 4001
-    assert time.monotonic() - ended_at < 1.0
-    answers = [f for f in phone_ws.inbox if f.get("id") == "after-end"]
+        await busy_ws.send({"id": "after-end", "method": "getMe", "params": {}})
+    assert await busy_ws.wait_closed(1.0) == 4001
+    answers = [f for f in busy_ws.inbox if f.get("id") == "after-end"]
     assert all("result" not in f for f in answers), answers
+    # ...and a socket that sends nothing is closed with 4001 too, promptly.
+    assert await idle_ws.wait_closed(1.0) == 4001
+    assert time.monotonic() - ended_at < 1.0
 
     if ending == "deleteAccount":
         # Every session of a deleted account ends, the one that deleted it included.
@@ -217,12 +225,39 @@ async def test_an_ended_session_stops_at_once_on_http_and_open_sockets(
     assert [s["id"] for s in sessions] == [alice.session_id]
 
 
+async def test_a_call_is_refused_even_where_the_end_was_not_announced(
+    server: Server, make_config: Any
+) -> None:
+    """A second node on a bus of its own never hears that the session ended (as when a bus
+    message is lost): a call on its socket must still be refused, and the socket closed."""
+    other = Server(make_config())  # the same store as `server`
+    other.bus = other.app.bus = LocalBus(f"isolated-{uuid.uuid4().hex}")
+    await other.start()
+    try:
+        async with Api(base_url(server)) as here, Api(base_url(other)) as there:
+            alice = await here.make_user("alice")
+            phone = await here.sign_in(alice, "phone")
+            ws = await there.ws_connect(phone.token)
+            assert (await ws.result("getMe"))["id"] == alice.user_id
+            await here.ok("endSession", alice.token, session_id=phone.session_id)
+            await ws.send({"id": "after-end", "method": "getMe", "params": {}})
+            assert await ws.wait_closed(1.0) == 4001
+            answers = [f for f in ws.inbox if f.get("id") == "after-end"]
+            assert all("result" not in f for f in answers), answers
+            status, body = await there.call("getMe", phone.token)
+            assert_error(status, body, "SESSION_REVOKED")
+    finally:
+        await other.stop()
+
+
 async def test_changing_the_password_alone_keeps_other_sessions(api: Api) -> None:
     alice = await api.make_user("alice")
     phone = await api.sign_in(alice, "phone")
     phone_ws = await api.ws_connect(phone.token)
     ended = await api.ok(
-        "changePassword", alice.token, old_password=alice.password,
+        "changePassword",
+        alice.token,
+        old_password=alice.password,
         new_password="a-brand-new-password",
     )
     assert ended == {"count": 0}

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
 from heliograph.server import Server
 from tests.conftest import base_url
-from tests.gateway.api import Api, Ws, assert_error, is_update
+from tests.gateway.api import Api, Ws, is_update
 
 
 @pytest.fixture
@@ -40,8 +41,15 @@ async def test_auth_by_header(api: Api) -> None:
 
 @pytest.mark.parametrize(
     "how",
-    ["garbage token in frame", "garbage token in header", "bearer without a token",
-     "basic scheme", "call first", "token not a string", "not JSON first"],
+    [
+        "garbage token in frame",
+        "garbage token in header",
+        "bearer without a token",
+        "basic scheme",
+        "call first",
+        "token not a string",
+        "not JSON first",
+    ],
 )
 async def test_bad_authentication_closes_with_4003(api: Api, how: str) -> None:
     if how == "garbage token in header":
@@ -101,12 +109,15 @@ async def test_rpc_ids_are_echoed(api: Api) -> None:
     ids: list[object] = [7, "call-a", 0, -3, 2**40, "ünïcødé", 1.5, {"nested": [1, 2]}, [1, "x"]]
     methods = ["getMe", "getState", "noSuchMethod", "getChat"]
     for i, call_id in enumerate(ids):
-        await ws.send({"id": call_id, "method": methods[i % 4], "params": {"chat_id": 999999}
-                       if methods[i % 4] == "getChat" else {}})
+        await ws.send(
+            {
+                "id": call_id,
+                "method": methods[i % 4],
+                "params": {"chat_id": 999999} if methods[i % 4] == "getChat" else {},
+            }
+        )
     # Answered in order, each with its own id, whether it succeeded or not.
-    responses = [
-        await ws.next(lambda f: "result" in f or "error" in f) for _ in ids
-    ]
+    responses = [await ws.next(lambda f: "result" in f or "error" in f) for _ in ids]
     assert [r["id"] for r in responses] == ids
     for i, response in enumerate(responses):
         method = methods[i % 4]
@@ -126,7 +137,7 @@ async def test_rpc_ids_are_echoed(api: Api) -> None:
     assert anonymous["id"] is None
 
 
-async def _new_message_updates(ws: Ws, count: int) -> list[dict[str, object]]:
+async def _new_message_updates(ws: Ws, count: int) -> list[dict[str, Any]]:
     updates = []
     while len(updates) < count:
         frame = await ws.next(is_update)
@@ -186,7 +197,10 @@ async def test_typing_reaches_the_other_user_only(api: Api) -> None:
     assert await a1.result("setTyping", chat_id=chat["id"]) == {"ok": True}
     event = await b1.next(lambda f: f.get("type") == "event")
     assert event["event"] == {
-        "type": "typing", "chat_id": chat["id"], "user_id": alice.user_id, "action": "typing"
+        "type": "typing",
+        "chat_id": chat["id"],
+        "user_id": alice.user_id,
+        "action": "typing",
     }
 
     # Frames reach each socket in order, so a marker sent after the typing call shows that
@@ -194,14 +208,13 @@ async def test_typing_reaches_the_other_user_only(api: Api) -> None:
     await api.ok("sendMessage", bob.token, chat_id=chat["id"], text="marker")
     await api.ok("sendMessage", alice.token, chat_id=carol_chat["id"], text="marker")
 
-    def marker(frame: dict[str, object]) -> bool:
-        return is_update(frame) and frame["update"].get("type") == "new_message"  # type: ignore[union-attr]
+    def marker(frame: dict[str, Any]) -> bool:
+        return is_update(frame) and frame["update"]["type"] == "new_message"
 
-    for name, ws in (("alice's typing device", a1), ("alice's other device", a2),
-                     ("carol", c1)):
+    def typing(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [f for f in frames if f.get("type") == "event" and f["event"]["type"] == "typing"]
+
+    for name, ws in (("alice's typing device", a1), ("alice's other device", a2), ("carol", c1)):
         before = await ws.updates_until(marker)
-        typing = [f for f in before if f.get("type") == "event"
-                  and f["event"].get("type") == "typing"]  # type: ignore[union-attr]
-        assert not typing, f"{name} received {typing}"
-    assert not [f for f in b1.inbox if f.get("type") == "event"
-                and f["event"].get("type") == "typing"]  # type: ignore[union-attr]
+        assert not typing(before), f"{name} received {typing(before)}"
+    assert not typing(b1.inbox)

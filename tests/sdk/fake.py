@@ -18,9 +18,19 @@ TOKEN = "good-token"
 def message_update(pts: int, *, box: int | None = None, text: str | None = None) -> dict[str, Any]:
     chat_id = box or 1
     update: dict[str, Any] = {
-        "pts": pts, "pts_count": 1, "type": "new_message", "chat_id": chat_id,
-        "message": {"id": pts, "chat_id": chat_id, "sender_id": 2, "date": 1_700_000_000,
-                    "text": text or f"m{pts}", "entities": [], "future_field": {"x": 1}},
+        "pts": pts,
+        "pts_count": 1,
+        "type": "new_message",
+        "chat_id": chat_id,
+        "message": {
+            "id": pts,
+            "chat_id": chat_id,
+            "sender_id": 2,
+            "date": 1_700_000_000,
+            "text": text or f"m{pts}",
+            "entities": [],
+            "future_field": {"x": 1},
+        },
         "another_future_field": True,
     }
     if box is not None:
@@ -90,16 +100,16 @@ class FakeServer:
         updates = [box[p] for p in sorted(box) if p > pts][:limit]
         last = updates[-1]["pts"] if updates else pts
         state = {"pts": last, "date": 0}
-        return {"result": {"updates": updates, "state": state, "more": last < head,
-                           "too_long": False}}
+        return {
+            "result": {"updates": updates, "state": state, "more": last < head, "too_long": False}
+        }
 
     def answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "getDifference":
             if self.too_long_once:
                 self.too_long_once = False
                 state = {"pts": self.head, "date": 0}
-                return {"result": {"updates": [], "state": state, "more": False,
-                                   "too_long": True}}
+                return {"result": {"updates": [], "state": state, "more": False, "too_long": True}}
             return self._difference(self.box, params["pts"], params.get("limit", 100))
         if method == "getChannelDifference":
             box = self.chat_boxes.get(params["chat_id"], {})
@@ -107,11 +117,25 @@ class FakeServer:
         if method == "getState":
             return {"result": {"pts": self.head, "date": 0}}
         if method == "getChats":
-            return {"result": [{"id": 1, "kind": "private", "title": "Bob", "unread_count": 0,
-                                "new_field": [1, 2]}]}
+            return {
+                "result": [
+                    {
+                        "id": 1,
+                        "kind": "private",
+                        "title": "Bob",
+                        "unread_count": 0,
+                        "new_field": [1, 2],
+                    }
+                ]
+            }
         if method == "sendMessage":
-            message = {"id": 99, "chat_id": params["chat_id"], "sender_id": 1, "date": 0,
-                       "text": params["text"]}
+            message = {
+                "id": 99,
+                "chat_id": params["chat_id"],
+                "sender_id": 1,
+                "date": 0,
+                "text": params["text"],
+            }
             return {"result": {"message": message, "pts": self.head, "pts_count": 1}}
         return {"error": {"code": "METHOD_NOT_FOUND", "message": method}}
 
@@ -128,8 +152,12 @@ class FakeServer:
             return ws
         self.connections += 1
         self.sockets.append(ws)
-        ready = {"type": "ready", "user_id": 1, "session_id": 1,
-                 "state": {"pts": self.head, "date": 0}}
+        ready = {
+            "type": "ready",
+            "user_id": 1,
+            "session_id": 1,
+            "state": {"pts": self.head, "date": 0},
+        }
         await ws.send_str(json.dumps(ready))
         try:
             async for msg in ws:
@@ -163,8 +191,9 @@ class FakeServer:
 
 async def running(fake: FakeServer) -> AsyncIterator[FakeServer]:
     app = web.Application()
-    app.add_routes([web.get("/api/ws", fake.ws_handler),
-                    web.post("/api/{method}", fake.http_handler)])
+    app.add_routes(
+        [web.get("/api/ws", fake.ws_handler), web.post("/api/{method}", fake.http_handler)]
+    )
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     fake.url = str(server.make_url("")).rstrip("/")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import json
+import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,18 +34,19 @@ class Devices:
         if name is None:
             self._count += 1
             name = f"device{self._count}"
-        client = Client(url, session_file=self.path(name), device_name=name,
-                        **{**FAST, **options})
+        client = Client(url, session_file=self.path(name), device_name=name, **{**FAST, **options})
         self.clients.append(client)
         return client
 
-    async def sign_up(self, url: str, username: str, name: str | None = None) -> Client:
-        client = self.new(url, name or username)
+    async def sign_up(
+        self, url: str, username: str, name: str | None = None, **options: Any
+    ) -> Client:
+        client = self.new(url, name or username, **options)
         await client.sign_up(username, PASSWORD, username.capitalize())
         return client
 
-    async def sign_in(self, url: str, username: str, name: str) -> Client:
-        client = self.new(url, name)
+    async def sign_in(self, url: str, username: str, name: str, **options: Any) -> Client:
+        client = self.new(url, name, **options)
         await client.sign_in(username, PASSWORD)
         return client
 
@@ -51,12 +55,12 @@ class Devices:
             await client.close()
 
 
-async def take(client: Client, count: int, timeout: float = 8.0) -> list[Update]:
+async def take(client: Client, count: int, within: float = 8.0) -> list[Update]:
     """The next `count` updates of a client; fails if they do not come in time."""
     got: list[Update] = []
     stream = client.updates()
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             while len(got) < count:
                 got.append(await anext(stream))
     except TimeoutError:
@@ -67,12 +71,12 @@ async def take(client: Client, count: int, timeout: float = 8.0) -> list[Update]
 
 
 async def take_until(
-    client: Client, done: Callable[[list[Update]], bool], timeout: float = 8.0
+    client: Client, done: Callable[[list[Update]], bool], within: float = 8.0
 ) -> list[Update]:
     got: list[Update] = []
     stream = client.updates()
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             while not done(got):
                 got.append(await anext(stream))
     except TimeoutError:
@@ -94,12 +98,10 @@ async def quiet(client: Client, seconds: float = 0.7) -> list[Update]:
     return got
 
 
-async def next_event(
-    client: Client, match: Callable[[Event], bool], timeout: float = 5.0
-) -> Event:
+async def next_event(client: Client, match: Callable[[Event], bool], within: float = 5.0) -> Event:
     stream = client.events()
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             while True:
                 event = await anext(stream)
                 if match(event):
@@ -108,8 +110,8 @@ async def next_event(
         await stream.aclose()
 
 
-async def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
+async def eventually(check: Callable[[], bool], within: float = 5.0) -> None:
+    deadline = time.monotonic() + within
     while not check():
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
@@ -122,4 +124,23 @@ def texts(updates: list[Update]) -> list[str]:
 
 def consecutive(updates: list[Update]) -> bool:
     """Each update follows the one before: in order, nothing skipped, nothing twice."""
-    return all(b.pts == a.pts + b.pts_count for a, b in zip(updates, updates[1:], strict=False))
+    return all(b.pts == a.pts + b.pts_count for a, b in itertools.pairwise(updates))
+
+
+# Small synchronous file checks, kept out of the async tests' bodies.
+
+
+def exists(path: Path) -> bool:
+    return path.exists()
+
+
+def file_mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text())
+
+
+def names_in(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())

@@ -69,14 +69,15 @@ def method(
     auth: bool = True,
     rate: str = "default",
 ) -> Callable[[F], F]:
-    """Register a method. The handler's docstring is its documentation: first line the
-    summary, the rest the description."""
+    """Register a method. The handler's docstring is its documentation: the first paragraph
+    is the summary, the rest the description."""
 
     def register(handler: F) -> F:
         if name in METHODS:
             raise ValueError(f"method {name} registered twice")
-        doc = (handler.__doc__ or "").strip()
-        summary, _, rest = doc.partition("\n")
+        doc = _dedent(handler.__doc__ or "")
+        summary, _, rest = doc.partition("\n\n")
+        summary = " ".join(summary.split())
         METHODS[name] = Method(
             name, params, result, handler, summary.strip(), _dedent(rest), group, auth, rate
         )
@@ -86,9 +87,9 @@ def method(
 
 
 def _dedent(text: str) -> str:
-    import textwrap
+    import inspect
 
-    return textwrap.dedent(text).strip()
+    return inspect.cleandoc(text)
 
 
 def load_all() -> dict[str, Method]:
@@ -98,6 +99,7 @@ def load_all() -> dict[str, Method]:
         chats,
         contacts,
         groups,
+        invites,
         sync,
     )
 

@@ -276,7 +276,14 @@ async def read_history(ctx: Context, p: ReadHistory) -> MaybePtsChange:
 
 class SetTyping(Params):
     chat_id: Id
-    action: Annotated[str, Field(max_length=32)] = "typing"
+    action: Literal[
+        "typing",
+        "cancel",
+        "recording_voice",
+        "uploading_photo",
+        "uploading_document",
+        "choosing_sticker",
+    ] = "typing"
 
 
 @method("setTyping", SetTyping, Ok, group="Messages", rate="typing")

@@ -30,7 +30,7 @@ class AddedMembers:
 class CreateGroup(Params):
     title: Title
     about: About = ""
-    user_ids: UserIds = []
+    user_ids: UserIds = Field(default_factory=list)
 
 
 @method("createGroup", CreateGroup, Chat, group="Groups and channels")

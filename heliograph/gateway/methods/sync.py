@@ -14,8 +14,11 @@ from heliograph.services.sync import Difference
 
 @method("getState", NoParams, State, group="Sync")
 async def get_state(ctx: Context, p: NoParams) -> State:
-    """The current `pts` of the account's common box. A new device stores it after loading
-    the chat list, then applies updates from there."""
+    """The current `pts` of the account's common box.
+
+    A new device calls it before loading the chat list, then applies updates after that
+    pts: anything that changed while it loaded arrives again and is applied over the
+    loaded state, so nothing is missed."""
     return await sync.get_state(ctx.app, ctx.user)
 
 

@@ -1,0 +1,86 @@
+"""Devices that go away and come back: from the session file, across a server restart, with
+sends retried while the server is down. Nothing is missed and nothing comes twice."""
+
+from __future__ import annotations
+
+import asyncio
+
+from heliograph.sdk import Client
+from heliograph.sdk.session import load_session
+from tests.sdk.conftest import Restartable
+from tests.sdk.helpers import FAST, Devices, consecutive, eventually, quiet, take, texts
+
+
+async def test_a_device_closed_while_messages_arrive_resumes_from_its_session_file(
+    restartable: Restartable, devices: Devices
+) -> None:
+    url = restartable.url
+    alice = await devices.sign_up(url, "alice")
+    bob = await devices.sign_up(url, "bob")
+    chat = (await bob.get_private_chat(alice.user_id or 0)).id
+    await alice.connect()
+    expected = [f"m{n}" for n in range(12)]
+
+    async def bob_sends() -> None:
+        for text in expected:
+            await bob.send_message(chat, text)
+            await asyncio.sleep(0.02)
+
+    sending = asyncio.create_task(bob_sends())
+    first = await take(alice, 4)  # it reads a few, and closes while more arrive
+    await alice.close()
+    stored = load_session(devices.path("alice"))
+    assert stored is not None and stored.pts == first[-1].pts
+    await sending
+
+    again = Client(url, session_file=devices.path("alice"), **FAST)  # type: ignore[arg-type]
+    devices.clients.append(again)
+    assert again.is_signed_in and again.user_id == alice.user_id
+    rest = await take(again, len(expected) - 4)
+    assert texts(first) + texts(rest) == expected
+    assert consecutive(first + rest)
+    assert await quiet(again) == []
+
+
+async def test_through_a_server_restart(restartable: Restartable, devices: Devices) -> None:
+    url = restartable.url
+    alice = await devices.sign_up(url, "alice")  # stays connected through the restart
+    alice_laptop = await devices.sign_in(url, "alice", "alice-laptop")  # closed meanwhile
+    alice_web = await devices.sign_in(url, "alice", "alice-web")  # HTTP only, never connects
+    bob = await devices.sign_up(url, "bob")
+    chat = (await bob.get_private_chat(alice.user_id or 0)).id
+    saved = (await alice_web.get_private_chat(alice.user_id or 0)).id
+    await alice.connect()
+    await alice_laptop.connect()
+    await bob.send_message(chat, "before")
+    assert texts(await take(alice, 1)) == ["before"]
+    assert texts(await take(alice_laptop, 1)) == ["before"]
+    await alice_laptop.close()
+
+    await restartable.stop()
+    # A send while the server is down waits for it and is stored once.
+    sending = asyncio.create_task(bob.send_message(chat, "while down"))
+    await asyncio.sleep(0.3)
+    await restartable.start()
+    await sending
+    # A call that is not safe to repeat works at once too: no stale pooled connection.
+    forwarded = await alice_web.forward_messages(chat, [1], saved)
+    assert forwarded[0].message.forward_origin is not None
+    await bob.send_message(chat, "after")
+
+    got = await take(alice, 3)
+    assert texts(got) == ["while down", "before", "after"]  # "before", forwarded to Saved
+    got = [got[0], got[2]]
+    await eventually(lambda: alice.is_connected)
+    await bob.send_message(chat, "live again")
+    got += await take(alice, 1)
+    assert texts(got) == ["while down", "after", "live again"]
+
+    laptop = Client(url, session_file=devices.path("alice-laptop"), **FAST)  # type: ignore[arg-type]
+    devices.clients.append(laptop)
+    resumed = await take(laptop, 4)
+    assert texts(resumed) == ["while down", "before", "after", "live again"]
+    assert consecutive(resumed)
+    assert await quiet(alice, 0.3) == [] and await quiet(laptop, 0.3) == []
+    history = await bob.get_history(chat)
+    assert [m.text for m in history] == ["before", "while down", "after", "live again"]
