@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 import time
@@ -45,6 +46,7 @@ from bench.common import (
     cpu_seconds,
     emit_json,
     fresh_store,
+    machine_busy_seconds,
     machine_facts,
     print_table,
     row_delta,
@@ -85,7 +87,9 @@ class ChannelResult:
     server_cpu_seconds: float = 0.0  # during the delivery phase
     postgres_cpu_seconds: float = 0.0
     load_cpu_seconds: float = 0.0
-    cpu_window_seconds: float = 0.0  # wall time the three CPU figures were taken over
+    bench_cpu_seconds: float = 0.0  # this process (posting)
+    machine_cpu_seconds: float = 0.0  # every process of the machine
+    cpu_window_seconds: float = 0.0  # wall time the CPU figures were taken over
     rows_many: dict[str, int] = field(default_factory=dict)  # row deltas, all subscribers
     rows_one: dict[str, int] = field(default_factory=dict)  # row deltas, one subscriber
     members_listed: int = 0
@@ -133,6 +137,16 @@ class ChannelResult:
         return sum(rows.values()) / self.options.posts
 
     @property
+    def outside_cpu_seconds(self) -> float:
+        ours = (
+            self.server_cpu_seconds
+            + self.load_cpu_seconds
+            + self.bench_cpu_seconds
+            + self.postgres_cpu_seconds
+        )
+        return max(0.0, self.machine_cpu_seconds - ours)
+
+    @property
     def rows_equal(self) -> bool:
         return self.rows_many == self.rows_one
 
@@ -162,6 +176,9 @@ class ChannelResult:
             "server_cpu_pct": _pct(self.server_cpu_seconds, self.cpu_window_seconds),
             "postgres_cpu_pct": _pct(self.postgres_cpu_seconds, self.cpu_window_seconds),
             "load_cpu_pct": _pct(self.load_cpu_seconds, self.cpu_window_seconds),
+            # other work on the machine at the time (other users, not this benchmark): when
+            # this is high the latencies are not to be trusted
+            "outside_cpu_pct": _pct(self.outside_cpu_seconds, self.cpu_window_seconds),
             "rows_per_post": {
                 "subscribers": self.rows_per_post(self.rows_many),
                 "one_subscriber": self.rows_per_post(self.rows_one),
@@ -300,13 +317,14 @@ class _CpuMeter:
         self.server_pid = server_pid
         self.store = store
         self.pool = pool
-        self._start = (0.0, 0.0, 0.0)
+        self._start = (0.0, 0.0, 0.0, 0.0, 0.0)
         self._since = 0.0
 
-    async def _sample(self) -> tuple[float, float, float]:
+    async def _sample(self) -> tuple[float, float, float, float, float]:
         postgres = _postgres_cpu() if self.store.kind == "postgres" else 0.0
         _, load = await self.pool.progress()
-        return cpu_seconds(self.server_pid), postgres, load
+        server, bench = cpu_seconds(self.server_pid), cpu_seconds(os.getpid())
+        return server, postgres, load, bench, machine_busy_seconds()
 
     async def start(self) -> None:
         self._start = await self._sample()
@@ -318,6 +336,8 @@ class _CpuMeter:
         result.server_cpu_seconds = end[0] - self._start[0]
         result.postgres_cpu_seconds = end[1] - self._start[1]
         result.load_cpu_seconds = end[2] - self._start[2]
+        result.bench_cpu_seconds = end[3] - self._start[3]
+        result.machine_cpu_seconds = end[4] - self._start[4]
 
 
 def _postgres_cpu() -> float:
@@ -411,7 +431,8 @@ def report(result: ChannelResult) -> None:
             (
                 "CPU in the delivery phase",
                 f"server {r['server_cpu_pct']}%, load {r['load_cpu_pct']}%"
-                + (f", postgres {r['postgres_cpu_pct']}%" if o.store == "postgres" else ""),
+                + (f", postgres {r['postgres_cpu_pct']}%" if o.store == "postgres" else "")
+                + f"; other work on the machine {r['outside_cpu_pct']}% of a core",
             ),
             (
                 "rows written per post",

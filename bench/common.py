@@ -64,6 +64,7 @@ def machine_facts() -> dict[str, Any]:
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "platform": platform.platform(),
+        "load_average_1m": round(os.getloadavg()[0], 2),
     }
 
 
@@ -96,6 +97,14 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time a process has used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy (all cores, every process) since boot."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    guest = sum(fields[8:10]) if len(fields) > 9 else 0  # already counted in user and nice
+    return (sum(fields) - idle - guest) / os.sysconf("SC_CLK_TCK")
 
 
 def print_table(title: str, rows: Sequence[tuple[str, object]]) -> None:
@@ -489,7 +498,8 @@ class ClientPool:
     compete with the server for its core.
 
     Usage: `await pool.start()`, then `await pool.wait_for(n)` until n receipts, then
-    `await pool.stop()` for the `Receipts`."""
+    `await pool.stop()` for the `Receipts`. The load processes are spawned, so a script that
+    uses a pool must guard its entry point with `if __name__ == "__main__":`."""
 
     def __init__(
         self,

@@ -90,7 +90,8 @@ def make_config(store: str, tmp_path: Path, request: pytest.FixtureRequest):  # 
         base = load_config(
             env={}, data_dir=str(tmp_path / "data"), port=0, database_url=database_url or None
         )
-        return replace(base, rates=dict(TEST_RATES), shutdown_timeout=2.0, **overrides)  # type: ignore[arg-type]
+        settings: dict[str, Any] = {"rates": dict(TEST_RATES), "shutdown_timeout": 2.0}
+        return replace(base, **{**settings, **overrides})
 
     return build
 

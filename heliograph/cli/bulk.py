@@ -9,7 +9,8 @@ credentials); the sessions are stored like any other, as the SHA-256 of the toke
 
 bulk-add-members reads user ids (the first field of each line, so a sessions file will do)
 and adds them to a group or channel through `groups.bulk_add_members`, without service
-messages. Sockets already open do not follow the chat until they reconnect.
+messages: the new members are not told, and their sockets already open do not follow the
+chat until they reconnect.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 from heliograph.bus import Bus
-from heliograph.config import Config
+from heliograph.config import Config, load_config
 from heliograph.domain.errors import ErrorCode, HeliographError
 from heliograph.domain.text import canonical_username
 from heliograph.store.db import Conn, Database
@@ -65,17 +66,21 @@ def add_commands(admin_sub: argparse._SubParsersAction[argparse.ArgumentParser])
 
 
 def run(args: argparse.Namespace) -> int:
-    from heliograph.config import load_config
-
     config = load_config(args.config, data_dir=args.data_dir, database_url=args.database_url)
-    if args.admin_command == "bulk-users":
-        from heliograph.cli.main import read_password
+    try:
+        if args.admin_command == "bulk-users":
+            from heliograph.cli.main import read_password
 
-        if args.count < 1:
-            raise SystemExit("--count must be at least 1")
-        password = read_password(args.password_stdin)
-        return asyncio.run(_bulk_users(config, args.count, args.prefix, password, args))
-    return asyncio.run(_bulk_add(config, args.chat_id, read_user_ids(args.user_ids_file)))
+            if args.count < 1:
+                raise SystemExit("--count must be at least 1")
+            password = read_password(args.password_stdin)
+            return asyncio.run(
+                _bulk_users(config, args.count, args.prefix, password, args.sessions_file)
+            )
+        return asyncio.run(_bulk_add(config, args.chat_id, read_user_ids(args.user_ids_file)))
+    except OSError as e:  # the sessions file or the ids file
+        print(f"error: {e.filename or ''}: {e.strerror or e}")
+        return 1
 
 
 def read_user_ids(path: str) -> list[int]:
@@ -126,7 +131,7 @@ async def _open(config: Config) -> tuple[Database, Bus]:
 
 
 async def _bulk_users(
-    config: Config, count: int, prefix: str, password: str, args: argparse.Namespace
+    config: Config, count: int, prefix: str, password: str, sessions_file: str | None
 ) -> int:
     from heliograph.services.passwords import hash_password
 
@@ -146,25 +151,29 @@ async def _bulk_users(
         print(f"error: {e.code.name}: {e.message} (with prefix {prefix!r} and {count} users)")
         return 1
     started = time.perf_counter()
-    password_hash = await hash_password(password)  # once: the users share it
-    db, bus = await _open(config)
+    # Opened first, so a path we cannot write fails before anything is created.
+    tokens_out = _open_private(sessions_file) if sessions_file else None
     try:
-        created = await create_users(
-            db, names, password_hash, sessions=args.sessions_file is not None
-        )
-    except HeliographError as e:
-        print(f"error: {e.code.name}: {e.message}")
-        return 1
+        password_hash = await hash_password(password)  # once: the users share it
+        db, bus = await _open(config)
+        try:
+            created = await create_users(db, names, password_hash, sessions=tokens_out is not None)
+        except HeliographError as e:
+            print(f"error: {e.code.name}: {e.message}")
+            return 1
+        finally:
+            await bus.close()
+            await db.close()
+        if tokens_out is not None:
+            tokens_out.writelines(f"{user_id}\t{token}\n" for user_id, token in created)
     finally:
-        await bus.close()
-        await db.close()
-    if args.sessions_file:
-        write_sessions_file(args.sessions_file, created)
+        if tokens_out is not None:
+            tokens_out.close()
     elapsed = time.perf_counter() - started
     ids = [user_id for user_id, _ in created]
     what = f"created {len(ids)} users {names[0]}..{names[-1]} (ids {min(ids)}..{max(ids)})"
-    if args.sessions_file:
-        what += f" with a session each (tokens in {args.sessions_file})"
+    if sessions_file:
+        what += f" with a session each (tokens in {sessions_file})"
     print(f"{what} in {elapsed:.1f} s")
     return 0
 
@@ -200,15 +209,25 @@ async def create_users(
                 for part in _chunks(rows, ROWS_PER_STATEMENT):
                     await _insert_sessions(tx, part, now)
         created += zip(ids, tokens, strict=True)
+    await refresh_statistics(db, "users", "sessions")
     return created
 
 
-def write_sessions_file(path: str, created: list[tuple[int, str]]) -> None:
-    """`user_id<TAB>token` lines, readable by the owner only."""
+async def refresh_statistics(db: Database, *tables: str) -> None:
+    """After a bulk load, let PostgreSQL's planner see the new sizes now rather than whenever
+    autovacuum gets to it: without statistics it plans a 100,000-member chat as a handful of
+    rows (getChatMembers then reads every member for each page). SQLite keeps no statistics
+    unless ANALYZE was run once, so it is left alone."""
+    if db.dialect == "postgres":
+        async with db.transaction() as tx:
+            await tx.execute(f"ANALYZE {', '.join(tables)}")
+
+
+def _open_private(path: str) -> TextIO:
+    """A file for `user_id<TAB>token` lines, readable by its owner only."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.writelines(f"{user_id}\t{token}\n" for user_id, token in created)
+    return os.fdopen(fd, "w", encoding="utf-8")
 
 
 # The operator's bulk path: multi-row SQL kept here rather than in the store, because only
@@ -295,6 +314,7 @@ async def _bulk_add(config: Config, chat_id: int, user_ids: list[int]) -> int:
                 f"{len(missing)} of the users do not exist (first: {missing[0]}); nothing added",
             )
         added = await groups.bulk_add_members(app, chat_id, user_ids)
+        await refresh_statistics(db, "chat_members", "chats")
     except HeliographError as e:
         print(f"error: {e.code.name}: {e.message}")
         return 1

@@ -219,8 +219,28 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+async def describe_service(cli: Cli, service: dict[str, Any]) -> str:
+    """A service message (someone joined, the title changed, ...) in words."""
+    action = str(service.get("action") or service.get("type") or "event")
+    ids = [u for u in [*service.get("user_ids", []), service.get("user_id")] if isinstance(u, int)]
+    known = await cli.names(ids)
+    names = ", ".join(known.get(u, f"user {u}") for u in ids)
+    phrases = {
+        "chat_created": f'created the chat "{service.get("title", "")}"',
+        "title_changed": f'changed the title to "{service.get("title", "")}"',
+        "pinned": f"pinned #{service.get('message_id')}",
+        "members_added": f"added {names}",
+        "member_joined": "joined",
+        "member_left": "left",
+        "member_removed": f"removed {names}",
+    }
+    return f"[{phrases.get(action, action.replace('_', ' '))}]"
+
+
 async def describe(cli: Cli, message: Message, context: dict[int, Message]) -> str:
     """The body of a message as one line: reply and forward marks, text, edited, reactions."""
+    if message.service is not None:
+        return await describe_service(cli, message.service)
     parts: list[str] = []
     if message.forward_origin is not None:
         parts.append(f"[forwarded from {message.forward_origin.sender_name}]")

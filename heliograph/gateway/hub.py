@@ -62,6 +62,15 @@ class Connection:
         self._text = text_opcode
         self.chats: set[int] = set()  # large chats this socket follows
 
+    def hold(self) -> None:
+        """Queue frames without sending them until `start`: updates committed while the
+        connection is being set up wait behind its first frame."""
+        self._flushing = True
+
+    def start(self, first_frame: bytes) -> None:
+        self._pending.insert(0, first_frame)
+        asyncio.get_running_loop().create_task(self._flush())
+
     def push(self, frame: bytes) -> None:
         if self.closed:
             return

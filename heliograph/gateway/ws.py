@@ -68,6 +68,9 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         return ws
 
     conn = Connection(ws, caller.user_id, caller.session_id, WSMsgType.TEXT)
+    # Registered before the state is read, so no update falls between the two; frames wait
+    # behind "ready".
+    conn.hold()
     first_here = gw.hub.add(conn, await chat_list.large_chat_ids(gw.app, caller))
     gw.metrics.connections.inc()
     gw.sockets.add(ws)
@@ -79,7 +82,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
             "session_id": caller.session_id,
             "state": state,
         }
-        conn.push(orjson.dumps(ready))
+        conn.start(orjson.dumps(ready))
         if first_here:
             await profiles.set_presence(gw.app, caller.user_id, online=True)
         async for msg in ws:
@@ -120,6 +123,6 @@ async def _handle_call(
         )
         conn.push(orjson.dumps({"id": call_id, "result": result}))
     except HeliographError as e:
-        conn.push(orjson.dumps({"id": call_id, "error": e.to_dict()}))
+        conn.push(orjson.dumps({"id": call_id, "error": {**e.to_dict(), "status": e.code.status}}))
     except asyncio.CancelledError:
         raise

@@ -26,6 +26,8 @@ from heliograph.sdk.errors import (
 from heliograph.sdk.methods import new_random_id
 from heliograph.sdk.session import SessionData, load_session
 from heliograph.sdk.types import (
+    CHAT_BECAME_LARGE,
+    CHAT_MEMBERSHIP,
     DELETE_MESSAGES,
     DRAFT,
     EDIT_MESSAGE,
@@ -57,6 +59,8 @@ from heliograph.sdk.types import (
 )
 
 __all__ = [
+    "CHAT_BECAME_LARGE",
+    "CHAT_MEMBERSHIP",
     "DELETE_MESSAGES",
     "DRAFT",
     "EDIT_MESSAGE",

@@ -31,6 +31,7 @@ from heliograph.sdk.types import (
     Event,
     LoginCode,
     Update,
+    box_change,
 )
 
 T = TypeVar("T")
@@ -417,12 +418,23 @@ class Client(Methods):
             update = await self._updates.get()
             if update is None:
                 return
-            if update.box is None:
-                self._data.pts = update.pts
-            else:
-                self._data.boxes[update.box] = update.pts
-            self._save()
+            self._record(update)
             yield update
+
+    def _record(self, update: Update) -> None:
+        """Note in the session file that `update` was handed out."""
+        if update.box is None:
+            self._data.pts = update.pts
+            change = box_change(update)
+            if change is not None:
+                box, start = change
+                if start is None:
+                    self._data.boxes.pop(box, None)
+                else:
+                    self._data.boxes.setdefault(box, start)
+        else:
+            self._data.boxes[update.box] = update.pts
+        self._save()
 
     async def events(self) -> AsyncIterator[Event]:
         """Ephemeral events (typing, user_status); connects if needed. Not replayed after a

@@ -21,7 +21,7 @@ import aiohttp
 from heliograph.sdk.errors import SESSION_ENDING, ApiError, SessionEnded, error_from_dict
 from heliograph.sdk.http import Interrupted, NotDelivered
 from heliograph.sdk.sequencer import Sequencer
-from heliograph.sdk.types import TOO_LONG, Difference, Event, State, Update
+from heliograph.sdk.types import TOO_LONG, Difference, Event, State, Update, box_change
 
 if TYPE_CHECKING:
     WebSocket = aiohttp.ClientWebSocketResponse[bool]
@@ -163,8 +163,9 @@ class LiveConnection:
             early, self._early = self._early, []
             for update in early:
                 self._push(update)
-            for box in [None, *self.boxes]:
-                await self._catch_up(box)
+            await self._catch_up(None)  # may start following large chats joined meanwhile
+            for chat_id in list(self.boxes):
+                await self._catch_up(chat_id)
             self.connected.set()
             for box in [None, *self.boxes]:
                 self._watch_gap(box)  # updates pushed past the head while catching up
@@ -258,7 +259,7 @@ class LiveConnection:
         else:
             sequencer = self.boxes.get(box) or self._follow(box, update.pts - update.pts_count)
         for applied in sequencer.push(update):
-            self._on_update(applied)
+            self._deliver(applied)
         self._watch_gap(box)
 
     def _watch_gap(self, box: int | None) -> None:
@@ -268,10 +269,30 @@ class LiveConnection:
             self._gap_tasks[box] = asyncio.create_task(self._fill_gap(box), name="heliograph-gap")
 
     def _follow(self, box: int, pts: int) -> Sequencer:
-        """Start following a large chat's box: from the first update seen of it (its earlier
-        history is what getHistory shows)."""
+        """Start following a large chat's box from `pts`: the point a chat_membership or
+        chat_became_large update gave, or else the first update seen of it."""
         sequencer = self.boxes[box] = Sequencer(pts)
         return sequencer
+
+    def _deliver(self, update: Update) -> None:
+        """Hand an applied update over, first starting or stopping the following of a large
+        chat's box when the update says so."""
+        change = box_change(update)
+        if change is not None:
+            box, start = change
+            if start is None:
+                self.boxes.pop(box, None)
+            elif box not in self.boxes:
+                self._follow(box, start)
+                running = self._gap_tasks.get(box)
+                # Connecting: the catch-up under way sees to it. Else fetch what came since.
+                if self.connected.is_set() and (running is None or running.done()):
+                    self._gap_tasks[box] = asyncio.create_task(self._catch_up_quietly(box))
+        self._on_update(update)
+
+    async def _catch_up_quietly(self, box: int) -> None:
+        with contextlib.suppress(*RETRYABLE):
+            await self._catch_up(box)
 
     # --- catching up ------------------------------------------------------------------------
 
@@ -314,7 +335,7 @@ class LiveConnection:
                     if box is not None:
                         update.box = box
                     for applied in sequencer.apply_difference(update):
-                        self._on_update(applied)
+                        self._deliver(applied)
                 if not difference.more or sequencer.pts == before:
                     return
 

@@ -19,6 +19,9 @@ MESSAGE_REACTIONS = "message_reactions"
 READ_INBOX = "read_inbox"
 READ_OUTBOX = "read_outbox"
 DRAFT = "draft"
+# Your place in a chat changed; for a large chat, `box_pts` is where to follow its box from.
+CHAT_MEMBERSHIP = "chat_membership"
+CHAT_BECAME_LARGE = "chat_became_large"
 # Made by the SDK, not the server: the gap was too large to replay. Reload chats and history.
 TOO_LONG = "too_long"
 
@@ -319,6 +322,8 @@ class Update:
     - read_inbox: `max_id`, `unread_count` (you read on another device)
     - read_outbox: `max_id` (the other side read your messages)
     - draft: `draft` (None: cleared)
+    - chat_membership: `role` (owner, admin, member, restricted, banned, left), `box_pts`
+    - chat_became_large: `box_pts` (the chat's updates come in its own box from now on)
     - too_long (made by the SDK): the gap could not be replayed; reload chats and history.
 
     `box` is None for the account's common box, or the id of the large chat whose own box
@@ -338,6 +343,8 @@ class Update:
     max_id: int | None = None
     unread_count: int | None = None
     draft: Draft | None = None
+    role: str | None = None
+    box_pts: int | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -358,8 +365,23 @@ class Update:
             max_id=_opt_int(d.get("max_id")),
             unread_count=_opt_int(d.get("unread_count")),
             draft=Draft.from_dict(draft) if draft else None,
+            role=d.get("role"),
+            box_pts=_opt_int(d.get("box_pts")),
             raw=dict(d),
         )
+
+
+def box_change(update: Update) -> tuple[int, int | None] | None:
+    """Whether an update of the common box starts or stops the following of a large chat's
+    own box: (chat id, the pts to follow it from), or (chat id, None) to stop. None when the
+    update is about something else."""
+    if update.box is not None or update.chat_id is None:
+        return None
+    if update.type == CHAT_MEMBERSHIP and update.role in ("left", "banned"):
+        return update.chat_id, None
+    if update.type in (CHAT_MEMBERSHIP, CHAT_BECAME_LARGE) and update.box_pts is not None:
+        return update.chat_id, update.box_pts
+    return None
 
 
 @dataclass(slots=True)

@@ -82,7 +82,8 @@ async def get_difference(app: App, caller: Caller, pts: int, limit: int = 100) -
             return Difference(state=state, too_long=True)
         rows = await updates.since(conn, caller.user_id, pts, limit)
         hydrated = [await _hydrate(conn, caller, row) for row in rows]
-    last = rows[-1]["pts"] if rows else pts
+    # No rows but a head further on means a hole (pruned updates): jump to the head.
+    last = rows[-1]["pts"] if rows else head
     return Difference(updates=hydrated, state=State(pts=last, date=state.date), more=last < head)
 
 
@@ -114,5 +115,6 @@ async def get_channel_difference(
             update = await _hydrate(conn, caller, row)
             update["box"] = chat_id
             hydrated.append(update)
-    last = rows[-1]["pts"] if rows else pts
+    # No rows but a head further on means a hole (pruned updates): jump to the head.
+    last = rows[-1]["pts"] if rows else head
     return Difference(updates=hydrated, state=State(pts=last, date=state.date), more=last < head)

@@ -209,3 +209,21 @@ async def test_login_with_password_and_by_qr_code_then_logout(
 
     assert "signed out" in await cli.ok("tablet", "logout")
     assert not exists(cli.session("tablet"))
+
+
+async def test_group_history_shows_senders_and_service_messages(
+    server: Server, tmp_path: Path
+) -> None:
+    cli = Cli(base_url(server), tmp_path)
+    await cli.signup("alice")
+    await cli.signup("bob")
+    async with Client(cli.url, session_file=cli.session("alice")) as alice:
+        bob_id = (await alice.resolve_username("bob")).id
+        group = (await alice.call("createGroup", title="Team", user_ids=[bob_id]))["id"]
+        await alice.send_message(group, "welcome, Bob")
+    await cli.ok("bob", "send", str(group), "thanks!")
+    lines = (await cli.ok("bob", "history", str(group))).splitlines()
+    assert 'Alice: [created the chat "Team"]' in lines[0]
+    assert lines[-2].endswith("Alice: welcome, Bob") and lines[-1].endswith("You: thanks!")
+    row = (await cli.ok("alice", "chats")).splitlines()[1]
+    assert row.split()[:3] == [str(group), "Team", "1"] and "Bob: thanks!" in row

@@ -114,13 +114,20 @@ async def test_group_members_roles_and_service_messages(server: Server) -> None:
         assert group["pts"] is None  # small: updates travel in members' own boxes
         assert group["member_count"] == 2
         # Bob may not add people once inviting is restricted to admins.
-        await alice("setChatDefaultRights", chat_id=chat_id,
-                    rights={"send_messages": True, "invite_users": False})
+        await alice(
+            "setChatDefaultRights",
+            chat_id=chat_id,
+            rights={"send_messages": True, "invite_users": False},
+        )
         assert await bob.error("addChatMembers", chat_id=chat_id, user_ids=[carol_id]) == (
             "ADMIN_REQUIRED"
         )
-        await alice("promoteChatMember", chat_id=chat_id, user_id=bob_id,
-                    rights={"invite_users": True, "pin_messages": True})
+        await alice(
+            "promoteChatMember",
+            chat_id=chat_id,
+            user_id=bob_id,
+            rights={"invite_users": True, "pin_messages": True},
+        )
         await bob("addChatMembers", chat_id=chat_id, user_ids=[carol_id])
         history = await carol("getHistory", chat_id=chat_id)
         services = [m["service"]["action"] for m in history if m["service"]]
@@ -136,8 +143,9 @@ async def test_group_members_roles_and_service_messages(server: Server) -> None:
         log = await alice("getAdminLog", chat_id=chat_id)
         assert [e["action"] for e in log][:3] == ["members_added", "promoted", "default_rights"]
         # Restricted members are refused with a clear error and nothing is stored.
-        await alice("restrictChatMember", chat_id=chat_id, user_id=carol_id,
-                    rights={"send_messages": False})
+        await alice(
+            "restrictChatMember", chat_id=chat_id, user_id=carol_id, rights={"send_messages": False}
+        )
         assert await carol.error("sendMessage", chat_id=chat_id, text="x") == (
             "CHAT_WRITE_FORBIDDEN"
         )

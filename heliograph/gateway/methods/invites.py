@@ -13,11 +13,13 @@ from heliograph.services import discovery, invites, reading
 from heliograph.services.discovery import ChatPreview
 from heliograph.services.invites import InviteLink, JoinRequest, LinkJoiner
 
-Id = Annotated[int, Field(ge=1, le=2**53)]
-Date = Annotated[int, Field(ge=0, le=2**53)]
+# strict: JSON true is not the number 1
+Id = Annotated[int, Field(ge=1, le=2**53, strict=True)]
+Date = Annotated[int, Field(ge=0, le=2**53, strict=True)]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Username = Annotated[str, Field(min_length=1, max_length=64)]
-Limit = Annotated[int, Field(ge=1, le=100)]
+Limit = Annotated[int, Field(ge=1, le=100, strict=True)]
+Flag = Annotated[bool, Field(strict=True)]
 LINKS = "Invite links"
 DISCOVERY = "Discovery"
 
@@ -26,8 +28,8 @@ class CreateInviteLink(Params):
     chat_id: Id
     title: Annotated[str, Field(max_length=32)] = ""
     expires_at: Date | None = None
-    usage_limit: Annotated[int, Field(ge=1, le=99_999)] | None = None
-    requires_approval: bool = False
+    usage_limit: Annotated[int, Field(ge=1, le=99_999, strict=True)] | None = None
+    requires_approval: Flag = False
 
 
 @method("createInviteLink", CreateInviteLink, InviteLink, group=LINKS)
@@ -50,7 +52,7 @@ async def create_invite_link(ctx: Context, p: CreateInviteLink) -> InviteLink:
 
 class GetInviteLinks(Params):
     chat_id: Id
-    revoked: bool = False
+    revoked: Flag = False
     before_code: Code | None = None
     limit: Limit = 50
 
@@ -80,7 +82,7 @@ async def revoke_invite_link(ctx: Context, p: InviteLinkRef) -> InviteLink:
 
 class ExportPrimaryInviteLink(Params):
     chat_id: Id
-    replace: bool = False
+    replace: Flag = False
 
 
 @method("exportPrimaryInviteLink", ExportPrimaryInviteLink, InviteLink, group=LINKS)
@@ -235,7 +237,7 @@ async def search_hashtag(ctx: Context, p: SearchHashtag) -> list[Message]:
 class GetPublicHistory(Params):
     chat_id: Id | None = None
     username: Username | None = None
-    offset_id: Annotated[int, Field(ge=0, le=2**53)] | None = None
+    offset_id: Date | None = None
     direction: Literal["older", "newer"] = "older"
     limit: Limit = 50
 
