@@ -65,6 +65,7 @@ class ChannelOptions:
     posts: int = 200
     rate: float = 20.0  # posts a second
     load_processes: int = 1
+    server_workers: int = 1  # `serve --workers`
     pin: bool = True  # server on core 0, load processes on the others
     page_limit: int = 200
     delivery_timeout: float = 60.0  # after the last post, wait at most this for deliveries
@@ -162,6 +163,7 @@ class ChannelResult:
             "posts": o.posts,
             "rate": o.rate,
             "load_processes": o.load_processes,
+            "server_workers": o.server_workers,
             "latency_last_ms": summary_ms(self.latencies("last")),
             "latency_first_ms": summary_ms(self.latencies("first")),
             "send_answer_ms": summary_ms(self.send_seconds),
@@ -174,6 +176,11 @@ class ChannelResult:
             "delivery_seconds": round(wall, 3),
             "deliveries_per_s": round(self.deliveries_per_second, 1),
             "server_cpu_pct": _pct(self.server_cpu_seconds, self.cpu_window_seconds),
+            # CPU time, so other work on the machine hardly changes it: 1e6 / this is about
+            # the deliveries a second one fully busy server process could make
+            "server_cpu_us_per_delivery": round(
+                1e6 * self.server_cpu_seconds / self.delivered if self.delivered else 0.0, 1
+            ),
             "postgres_cpu_pct": _pct(self.postgres_cpu_seconds, self.cpu_window_seconds),
             "load_cpu_pct": _pct(self.load_cpu_seconds, self.cpu_window_seconds),
             # other work on the machine at the time (other users, not this benchmark): when
@@ -208,13 +215,13 @@ async def run_channel(options: ChannelOptions) -> ChannelResult:
     if not 1 <= o.online <= o.subscribers:
         raise ValueError("--online must be between 1 and --subscribers")
     result = ChannelResult(o, machine_facts())
-    server_cpus, load_cpus = split_cpus(o.pin)
+    server_cpus, load_cpus = split_cpus(o.pin, o.server_workers)
     async with fresh_store(o.store, o.workdir, o.postgres_admin_url) as store:
         started = time.monotonic()
         accounts = await bulk_users(store, o.subscribers + 1, "bench")
         result.setup_seconds["bulk_users"] = time.monotonic() - started
         owner, subscribers = accounts[0], accounts[1:]
-        server = ServerProcess(store, server_cpus)
+        server = ServerProcess(store, server_cpus, o.server_workers)
         await server.start()
         pool: ClientPool | None = None
         try:
@@ -243,7 +250,7 @@ async def run_channel(options: ChannelOptions) -> ChannelResult:
 
                 before = await count_rows(store)
                 async with _py_spy(server.pid, o.py_spy):
-                    cpu = _CpuMeter(server.pid, store, pool)
+                    cpu = _CpuMeter(server, store, pool)
                     await cpu.start()
                     result.scheduled, result.send_seconds = await post_steadily(
                         api, owner.token, many, prefix, o.posts, o.rate
@@ -313,8 +320,8 @@ async def page_members(
 class _CpuMeter:
     """CPU seconds of the server, PostgreSQL and the load processes over the delivery phase."""
 
-    def __init__(self, server_pid: int, store: Store, pool: ClientPool) -> None:
-        self.server_pid = server_pid
+    def __init__(self, server: ServerProcess, store: Store, pool: ClientPool) -> None:
+        self.server = server
         self.store = store
         self.pool = pool
         self._start = (0.0, 0.0, 0.0, 0.0, 0.0)
@@ -323,7 +330,7 @@ class _CpuMeter:
     async def _sample(self) -> tuple[float, float, float, float, float]:
         postgres = _postgres_cpu() if self.store.kind == "postgres" else 0.0
         _, load = await self.pool.progress()
-        server, bench = cpu_seconds(self.server_pid), cpu_seconds(os.getpid())
+        server, bench = self.server.cpu_seconds(), cpu_seconds(os.getpid())
         return server, postgres, load, bench, machine_busy_seconds()
 
     async def start(self) -> None:
@@ -372,6 +379,7 @@ async def _py_spy(pid: int, output: str | None) -> Any:
         "--rate",
         "250",
         "--idle",  # blocking calls too (the event loop waiting shows as its select call)
+        "--subprocesses",  # the workers of `serve --workers`
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
@@ -400,7 +408,8 @@ def report(result: ChannelResult) -> None:
 
     print_table(
         f"Channel fan-out: {o.store}, {o.subscribers:,} subscribers, {o.online:,} online,"
-        f" {o.posts} posts at {o.rate:g}/s",
+        f" {o.posts} posts at {o.rate:g}/s"
+        + (f", {o.server_workers} server workers" if o.server_workers > 1 else ""),
         [
             ("machine", f"{m['nproc']} × {m['cpu']}, {m['mem_gib']} GiB, Python {m['python']}"),
             (
@@ -430,7 +439,8 @@ def report(result: ChannelResult) -> None:
             ),
             (
                 "CPU in the delivery phase",
-                f"server {r['server_cpu_pct']}%, load {r['load_cpu_pct']}%"
+                f"server {r['server_cpu_pct']}% ({r['server_cpu_us_per_delivery']} µs a"
+                f" delivery), load {r['load_cpu_pct']}%"
                 + (f", postgres {r['postgres_cpu_pct']}%" if o.store == "postgres" else "")
                 + f"; other work on the machine {r['outside_cpu_pct']}% of a core",
             ),
@@ -464,6 +474,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[ChannelOptions, str | Non
     p.add_argument("--posts", type=int, default=d.posts)
     p.add_argument("--rate", type=float, default=d.rate, help="posts a second")
     p.add_argument("--load-processes", type=int, default=d.load_processes)
+    p.add_argument("--server-workers", type=int, default=d.server_workers, help="serve --workers N")
     p.add_argument("--no-pin", action="store_true", help="do not pin server and load to cores")
     p.add_argument("--delivery-timeout", type=float, default=d.delivery_timeout)
     p.add_argument("--workdir", help="keep the data folder and server log here")
@@ -478,6 +489,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[ChannelOptions, str | Non
         posts=a.posts,
         rate=a.rate,
         load_processes=a.load_processes,
+        server_workers=a.server_workers,
         pin=not a.no_pin,
         delivery_timeout=a.delivery_timeout,
         workdir=a.workdir,

@@ -93,10 +93,31 @@ def summary_ms(seconds: Sequence[float]) -> dict[str, float]:
     }
 
 
+def _stat(pid: int | str) -> list[str]:
+    """Fields of /proc/<pid>/stat after the command name (field 3 onwards)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = _stat(pid)
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a process and of all its descendants still running."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                children.setdefault(int(_stat(entry.name)[1]), []).append(int(entry.name))
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            total += cpu_seconds(current)
+        todo += children.get(current, [])
+    return total
 
 
 def machine_busy_seconds() -> float:
@@ -142,12 +163,13 @@ def pin(pid: int, cpus: set[int] | None) -> None:
         os.sched_setaffinity(pid, cpus)
 
 
-def split_cpus(pin_enabled: bool) -> tuple[set[int] | None, set[int] | None]:
-    """(server CPUs, load CPUs): the server gets core 0 to itself, the load the others."""
+def split_cpus(pin_enabled: bool, server_cores: int = 1) -> tuple[set[int] | None, set[int] | None]:
+    """(server CPUs, load CPUs): the server gets the first cores to itself, the load the
+    others; nothing is pinned when there are not cores enough for both."""
     count = os.cpu_count() or 1
-    if not pin_enabled or count < 2:
+    if not pin_enabled or count <= server_cores:
         return None, None
-    return {0}, set(range(1, count))
+    return set(range(server_cores)), set(range(server_cores, count))
 
 
 # --- stores ---------------------------------------------------------------------------------
@@ -270,12 +292,14 @@ def _clean_env() -> dict[str, str]:
 
 
 class ServerProcess:
-    """`heliograph serve` on a free port of 127.0.0.1, its output in `<workdir>/server.log`."""
+    """`heliograph serve` on a free port of 127.0.0.1, its output in `<workdir>/server.log`;
+    with `workers` > 1, `serve --workers` (a supervisor and its worker processes)."""
 
-    def __init__(self, store: Store, cpus: set[int] | None = None) -> None:
+    def __init__(self, store: Store, cpus: set[int] | None = None, workers: int = 1) -> None:
         self.store = store
         self.port = free_port()
         self.cpus = cpus
+        self.workers = workers
         self.process: asyncio.subprocess.Process | None = None
         self.log_path = store.workdir / "server.log"
 
@@ -294,6 +318,13 @@ class ServerProcess:
 
     async def start(self, within: float = 30.0) -> None:
         config = write_server_config(self.store.workdir / "server.toml")
+        cpus = self.cpus
+
+        def before_exec() -> None:  # in the child: its workers inherit both
+            raise_fd_limit()
+            pin(0, cpus)
+
+        workers = ["--workers", str(self.workers)] if self.workers > 1 else []
         with self.log_path.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -307,13 +338,13 @@ class ServerProcess:
                 "127.0.0.1",
                 "--port",
                 str(self.port),
+                *workers,
                 stdout=log,
                 stderr=asyncio.subprocess.STDOUT,
                 env=_clean_env(),
                 cwd=ROOT,
-                preexec_fn=raise_fd_limit,
+                preexec_fn=before_exec,
             )
-        pin(self.process.pid, self.cpus)
         deadline = time.monotonic() + within
         async with aiohttp.ClientSession() as http:
             while True:
@@ -339,7 +370,8 @@ class ServerProcess:
             return await self.process.wait()
 
     def cpu_seconds(self) -> float:
-        return cpu_seconds(self.pid)
+        """CPU time of the server's processes (all workers with --workers)."""
+        return tree_cpu_seconds(self.pid)
 
 
 # --- heliograph admin -----------------------------------------------------------------------

@@ -32,10 +32,12 @@ async def _admin(server: Server, *args: str, stdin: str = "") -> tuple[int, str]
 
 
 async def _sign_in(server: Server, username: str, password: str) -> dict[str, object]:
-    async with aiohttp.ClientSession(base_url(server)) as http:
-        async with http.post("/api/signIn", json={"username": username, "password": password}) as r:
-            body: dict[str, object] = await r.json()
-            return body
+    async with (
+        aiohttp.ClientSession(base_url(server)) as http,
+        http.post("/api/signIn", json={"username": username, "password": password}) as r,
+    ):
+        body: dict[str, object] = await r.json()
+        return body
 
 
 async def test_admin_manages_users(server: Server) -> None:

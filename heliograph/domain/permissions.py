@@ -121,11 +121,15 @@ class Standing:
         if self.kind is ChatKind.CHANNEL and not self.is_admin():
             return CHANNEL_MEMBER_RIGHTS
         if self.is_admin():
+            # An administrator never has less than a member: their grants add to the
+            # chat's defaults (in a channel, whose subscribers have no rights, only grants).
+            admin = self.admin()
+            base = CHANNEL_MEMBER_RIGHTS if self.kind is ChatKind.CHANNEL else self.defaults
             return replace(
                 MemberRights(),
-                pin_messages=self.admin().pin_messages,
-                change_info=self.admin().change_info,
-                invite_users=self.admin().invite_users or self.defaults.invite_users,
+                pin_messages=admin.pin_messages or base.pin_messages,
+                change_info=admin.change_info or base.change_info,
+                invite_users=admin.invite_users or base.invite_users,
             )
         rights = self.defaults
         if self.role is Role.RESTRICTED and (

@@ -76,7 +76,7 @@ class Dispatcher:
             if not isinstance(params, dict):
                 raise HeliographError(ErrorCode.INVALID_PARAMS, "params must be a JSON object")
             try:
-                parsed = method.params.model_validate(params)
+                parsed = method.params.model_validate_json(orjson.dumps(params))
             except ValidationError as e:
                 raise _validation_error(e) from None
             ctx = Context(self.app, caller if method.auth else None, ip, connection)

@@ -204,8 +204,10 @@ ERROR_MEANINGS: dict[ErrorCode, str] = {
     ErrorCode.INVITE_REQUEST_SENT: "Not a failure: the link needs approval, so a join request "
     "for `chat_id` was sent to the administrators.",
     ErrorCode.JOIN_REQUEST_NOT_FOUND: "No such pending join request.",
-    ErrorCode.INVITE_INVALID: "No such invite link, or it was revoked.",
-    ErrorCode.INVITE_EXPIRED: "The invite link expired or reached its usage limit.",
+    ErrorCode.INVITE_INVALID: "No such invite link.",
+    ErrorCode.INVITE_EXPIRED: (
+        "The invite link was revoked, expired, used up, or its creator can no longer invite."
+    ),
     ErrorCode.CHAT_TITLE_INVALID: "The chat title is empty or too long.",
     ErrorCode.CHAT_NOT_MODIFIED: "The change changes nothing.",
     ErrorCode.FLOOD_WAIT: "Too many requests: wait `retry_after` seconds (also the "

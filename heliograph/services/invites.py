@@ -359,7 +359,9 @@ async def _open_request(
         if user is None or user["deleted"]:
             raise HeliographError(ErrorCode.USER_NOT_FOUND, "user not found")
         raise HeliographError(ErrorCode.JOIN_REQUEST_NOT_FOUND, "no pending request")
-    await invites.delete_request(tx, chat_id, user_id)
+    # Deleting claims the request: of two administrators answering at once, one does.
+    if not await invites.delete_request(tx, chat_id, user_id):
+        raise HeliographError(ErrorCode.JOIN_REQUEST_NOT_FOUND, "already answered")
     return access, request
 
 

@@ -10,7 +10,7 @@ from heliograph.domain.permissions import ACTIVE_ROLES, Role
 from heliograph.services.chats import ChatAccess
 from heliograph.services.context import App, Caller, Outbox
 from heliograph.services.messaging import store_message
-from heliograph.store import chats, members, updates
+from heliograph.store import chats, invites, members, updates
 from heliograph.store.db import Conn
 
 
@@ -60,7 +60,7 @@ async def admit(
             continue
         if row is not None and row["role"] == Role.BANNED and actor.user_id == user_id:
             raise HeliographError(ErrorCode.USER_BANNED_IN_CHAT, "you are banned from this chat")
-        await chats.add_member(
+        joined = await chats.add_member(
             tx,
             access.chat_id,
             user_id,
@@ -70,7 +70,9 @@ async def admit(
             # New members of a large chat start with its history read: no wall of unread.
             read_inbox_max_id=access.last_message_id if access.is_large else 0,
         )
-        added.append(user_id)
+        if joined:
+            await invites.delete_request(tx, access.chat_id, user_id)
+            added.append(user_id)
     if not added:
         return []
     count = await chats.adjust_member_count(tx, access.chat_id, len(added))

@@ -38,9 +38,10 @@ async def add_member(
     invited_by: int | None = None,
     invite_link_id: int | None = None,
     read_inbox_max_id: int = 0,
-) -> None:
-    """Insert or re-activate a member (someone who left may come back)."""
-    await tx.execute(
+) -> bool:
+    """Insert or re-activate a member (someone who left may come back). False when they
+    already were an active member, also when a concurrent transaction made them one."""
+    changed = await tx.execute(
         "INSERT INTO chat_members (chat_id, user_id, joined_at, role, invited_by, invite_link_id,"
         " read_inbox_max_id, name_key) VALUES (?, ?, ?, ?, ?, ?, ?,"
         " COALESCE((SELECT LOWER(display_name) || ' ' || COALESCE(username_key, '')"
@@ -48,7 +49,8 @@ async def add_member(
         " ON CONFLICT (chat_id, user_id) DO UPDATE SET role = excluded.role,"
         " joined_at = excluded.joined_at, invited_by = excluded.invited_by,"
         " invite_link_id = excluded.invite_link_id, admin_rights = '{}', restrictions = '{}',"
-        " restricted_until = 0",
+        " restricted_until = 0, read_inbox_max_id = excluded.read_inbox_max_id"
+        f" WHERE chat_members.role NOT IN {_ACTIVE}",
         chat_id,
         user_id,
         now,
@@ -58,6 +60,7 @@ async def add_member(
         read_inbox_max_id,
         user_id,
     )
+    return changed > 0
 
 
 _ACTIVE = "('owner', 'admin', 'member', 'restricted')"

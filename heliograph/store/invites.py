@@ -184,10 +184,12 @@ async def save_request(
     )
 
 
-async def delete_request(tx: Conn, chat_id: int, user_id: int) -> None:
-    await tx.execute(
+async def delete_request(tx: Conn, chat_id: int, user_id: int) -> bool:
+    """Remove a request; False if it was already gone (another administrator answered it)."""
+    deleted = await tx.execute(
         "DELETE FROM join_requests WHERE chat_id = ? AND user_id = ?", chat_id, user_id
     )
+    return deleted > 0
 
 
 async def requests_page(

@@ -135,7 +135,8 @@ async def search_rows(
     viewer's chats. `before` is the (date, chat_id, id) of the last result of the previous page."""
     sql = (
         f"SELECT {_COLUMNS} FROM messages m JOIN chat_members cm ON cm.chat_id = m.chat_id"
-        " AND cm.user_id = ? WHERE m.search_text LIKE ? ESCAPE '\\' AND m.service IS NULL"
+        " AND cm.user_id = ? AND cm.role IN ('owner', 'admin', 'member', 'restricted')"
+        " WHERE m.search_text LIKE ? ESCAPE '\\' AND m.service IS NULL"
         f" AND {_VISIBLE}"
     )
     args: list[object] = [viewer_id, pattern, viewer_id]

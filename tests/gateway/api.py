@@ -246,7 +246,8 @@ class Api:
 
     async def snapshot(self, user: User) -> dict[str, Any]:
         """Everything a user can read about their own state and their chats, including the
-        boxes of large chats and what administrators see (times that tick are left out)."""
+        boxes of large chats and, where they administer one, the lists only administrators
+        see (times that tick are left out)."""
         reads: dict[str, Any] = {
             "state": self.read("getState", user.token),
             "updates": self.read("getDifference", user.token, pts=0, limit=1000),
@@ -262,6 +263,8 @@ class Api:
         if isinstance(view["sessions"], list):
             for s in view["sessions"]:
                 s.pop("last_active_at", None)
+        if isinstance(view["contacts"], list):  # no order is promised (PostgreSQL varies it)
+            view["contacts"].sort(key=lambda u: u["id"])
         for chat in view["chats"] if isinstance(view["chats"], list) else []:
             view[f"chat {chat['id']}"] = await self._chat_view(user, chat)
         return view
@@ -273,7 +276,7 @@ class Api:
             reads["box"] = self.read(
                 "getChannelDifference", token, chat_id=chat_id, pts=0, limit=1000
             )
-        if chat.get("kind") != "private":
+        if chat.get("role") in ("owner", "admin"):
             for kind in ("all", "admins", "restricted", "banned"):
                 reads[f"members {kind}"] = self.read(
                     "getChatMembers", token, chat_id=chat_id, filter=kind, limit=200

@@ -19,6 +19,7 @@ from heliograph.server import Server
 from heliograph.services import accounts
 from tests.conftest import base_url
 from tests.gateway.api import Api, Ws, assert_error, error_problem, is_update
+from tests.gateway.test_bad_input import SAMPLES, build_world
 
 UNKNOWN = 999999
 
@@ -30,7 +31,10 @@ async def api(server: Server) -> AsyncIterator[Api]:
 
 
 def _is_chat_field(name: str) -> bool:
-    return name.endswith("chat_id") and not name.startswith("before_")
+    return (name.endswith("chat_id") and not name.startswith("before_")) or name in (
+        "channel_id",
+        "group_id",
+    )
 
 
 async def _marker_frames(ws: Ws) -> list[dict[str, Any]]:
@@ -40,52 +44,44 @@ async def _marker_frames(ws: Ws) -> list[dict[str, Any]]:
 
 
 async def test_outsider_can_neither_read_nor_change_a_chat(api: Api) -> None:
-    alice = await api.make_user("alice")
-    bob = await api.make_user("bob")
-    mallory = await api.make_user("mallory")
-    chat = (await api.ok("getPrivateChat", alice.token, user_id=bob.user_id))["id"]
-    m1 = (await api.ok("sendMessage", alice.token, chat_id=chat, text="secret plans"))["message"]
-    m2 = (await api.ok("sendMessage", bob.token, chat_id=chat, text="secret reply"))["message"]
-    await api.ok("pinMessage", alice.token, chat_id=chat, message_id=m1["id"])
-    await api.ok("setReaction", bob.token, chat_id=chat, message_id=m1["id"], emoji="👍")
-    await api.ok("readHistory", alice.token, chat_id=chat, max_id=m2["id"])
-    await api.ok("saveDraft", bob.token, chat_id=chat, text="bob's unsent words")
+    """Every method that names a chat, tried by someone who is not in it, on a private chat,
+    a group and a channel: each answers CHAT_NOT_FOUND exactly as for a chat that does not
+    exist, and no member's view changes (history, pins, reactions, read marks, drafts,
+    members, links, join requests, the admin log)."""
+    w = await build_world(api)
+    alice, bob = w.alice, w.bob
+    await api.ok("pinMessage", alice.token, chat_id=w.chat, message_id=w.alice_msg)
+    await api.ok("setReaction", bob.token, chat_id=w.chat, message_id=w.alice_msg, emoji="👍")
+    await api.ok("readHistory", alice.token, chat_id=w.chat, max_id=w.bob_msg)
+    await api.ok("saveDraft", bob.token, chat_id=w.chat, text="bob's unsent words")
+    mallory = await api.make_user(f"mallory{w.tag}")
     own = (await api.ok("getPrivateChat", mallory.token, user_id=mallory.user_id))["id"]
     mine = (await api.ok("sendMessage", mallory.token, chat_id=own, text="mine"))["message"]
     watcher = await api.ws_connect(alice.token)
+    everyone = [*w.users, mallory]
+    before = {u.username: await api.snapshot(u) for u in everyone}
 
-    before = {u.username: await api.snapshot(u) for u in (alice, bob, mallory)}
-    attempts: list[tuple[str, dict[str, Any]]] = [
-        ("getChat", {"chat_id": chat}),
-        ("getHistory", {"chat_id": chat}),
-        ("getHistory", {"chat_id": chat, "offset_id": 0, "direction": "newer"}),
-        ("getMessages", {"chat_id": chat, "message_ids": [m1["id"], m2["id"]]}),
-        ("searchMessages", {"query": "secret", "chat_id": chat}),
-        ("sendMessage", {"chat_id": chat, "text": "intrusion"}),
-        ("sendMessage", {"chat_id": chat, "text": "intrusion", "random_id": 42}),
-        ("forwardMessages", {"from_chat_id": chat, "message_ids": [m1["id"]], "to_chat_id": own}),
-        ("forwardMessages", {"from_chat_id": own, "message_ids": [mine["id"]], "to_chat_id": chat}),
-        ("editMessage", {"chat_id": chat, "message_id": m1["id"], "text": "hacked"}),
-        (
-            "deleteMessages",
-            {"chat_id": chat, "message_ids": [m1["id"], m2["id"]], "for_everyone": True},
-        ),
-        ("deleteMessages", {"chat_id": chat, "message_ids": [m1["id"]]}),
-        ("pinMessage", {"chat_id": chat, "message_id": m2["id"]}),
-        ("pinMessage", {"chat_id": chat, "message_id": m1["id"], "pinned": False}),
-        ("setReaction", {"chat_id": chat, "message_id": m1["id"], "emoji": "👎"}),
-        ("setReaction", {"chat_id": chat, "message_id": m1["id"], "emoji": None}),
-        ("readHistory", {"chat_id": chat, "max_id": m2["id"]}),
-        ("setTyping", {"chat_id": chat}),
-        ("setTyping", {"chat_id": chat, "action": "cancel"}),
-        ("saveDraft", {"chat_id": chat, "text": "mallory's draft"}),
-        ("saveDraft", {"chat_id": chat, "text": ""}),
-    ]
-    # Every method that takes a chat id is tried, so a new one cannot be forgotten here.
-    chat_methods = {
-        name for name, m in load_all().items() if any(map(_is_chat_field, m.params.model_fields))
-    }
-    assert chat_methods <= {name for name, _ in attempts}, chat_methods - {n for n, _ in attempts}
+    attempts: list[tuple[str, dict[str, Any]]] = []
+    for name, method in sorted(load_all().items()):
+        fields = [f for f in method.params.model_fields if _is_chat_field(f)]
+        for target in (w.chat, w.group, w.channel) if fields else ():
+            params = {**SAMPLES[name](w), **dict.fromkeys(fields, target)}
+            if "password" in params:  # the outsider's own: only the chat may stop them
+                params["password"] = mallory.password
+            attempts.append((name, params))
+    for target in (w.chat, w.group, w.channel):
+        attempts += [
+            ("forwardMessages", {"from_chat_id": target, "message_ids": [1], "to_chat_id": own}),
+            ("forwardMessages",
+             {"from_chat_id": own, "message_ids": [mine["id"]], "to_chat_id": target}),
+            ("deleteMessages", {"chat_id": target, "message_ids": [1, 2], "for_everyone": True}),
+            ("pinMessage", {"chat_id": target, "message_id": 1, "pinned": False}),
+            ("setReaction", {"chat_id": target, "message_id": 1, "emoji": None}),
+            ("setTyping", {"chat_id": target, "action": "cancel"}),
+            ("saveDraft", {"chat_id": target, "text": ""}),
+            ("sendMessage", {"chat_id": target, "text": "intrusion", "random_id": 42}),
+            ("searchMessages", {"query": "hello", "chat_id": target}),
+        ]  # fmt: skip
 
     failures = []
     for name, params in attempts:
@@ -95,19 +91,19 @@ async def test_outsider_can_neither_read_nor_change_a_chat(api: Api) -> None:
             failures.append(f"{name} {params}: {status} {body}")
             continue
         # Indistinguishable from a chat that does not exist: nothing leaks.
-        unknown = {k: UNKNOWN if v == chat and _is_chat_field(k) else v for k, v in params.items()}
+        unknown = {k: UNKNOWN if _is_chat_field(k) and v != own else v for k, v in params.items()}
         status2, body2 = await api.call(name, mallory.token, **unknown)
         if (status2, body2) != (status, body):
-            failures.append(f"{name}: member-only chat {body} vs unknown chat {body2}")
+            failures.append(f"{name}: a chat of others {body} vs no chat {status2} {body2}")
     assert not failures, "\n".join(failures)
 
     # Search across all of the outsider's chats finds nothing of the others' either.
-    assert await api.ok("searchMessages", mallory.token, query="secret") == []
-    after = {u.username: await api.snapshot(u) for u in (alice, bob, mallory)}
+    assert await api.ok("searchMessages", mallory.token, query="hello") == []
+    after = {u.username: await api.snapshot(u) for u in everyone}
     for name in before:
         assert after[name] == before[name], f"{name}'s view changed"
     # Not even an ephemeral event (typing) reached a member.
-    await api.ok("sendMessage", bob.token, chat_id=chat, text="marker")
+    await api.ok("sendMessage", bob.token, chat_id=w.chat, text="marker")
     assert await _marker_frames(watcher) == []
 
 

@@ -39,9 +39,9 @@ async def _user(http: aiohttp.ClientSession, name: str) -> tuple[Api, int]:
     return Api(http, result["token"]), result["account"]["id"]
 
 
-async def _frames(ws: aiohttp.ClientWebSocketResponse, want: int, timeout: float = 5) -> list[Any]:
+async def _frames(ws: aiohttp.ClientWebSocketResponse, want: int, wait: float = 5) -> list[Any]:
     got: list[Any] = []
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(wait):
         while len(got) < want:
             msg = await ws.receive_json()
             for item in msg if isinstance(msg, list) else [msg]:
@@ -94,7 +94,7 @@ async def test_channel_posts_reach_subscribers_live_and_by_difference(server: Se
             assert membership["type"] == "chat_membership" and membership["role"] == "banned"
             await owner("sendMessage", chat_id=chat_id, text="after the ban")
             try:
-                extra = await _frames(ws, 1, timeout=0.5)
+                extra = await _frames(ws, 1, wait=0.5)
             except TimeoutError:
                 extra = []
             assert extra == []

@@ -4,6 +4,7 @@ joining public chats by name, and bans that outlast links."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import AsyncIterator
@@ -136,6 +137,17 @@ async def test_limits_expiry_members_and_bans(server: Server, api: Api) -> None:
     history = await api.ok("getHistory", u1.token, chat_id=chat_id)
     services = [m["service"] for m in history if m["service"]]
     assert {"action": "member_joined_by_link", "user_ids": [u1.user_id]} in services
+
+    # Racing for the last use: exactly one gets in.
+    racers = [await api.make_user(f"racer{i}") for i in range(4)]
+    last = await api.ok("createInviteLink", owner.token, chat_id=chat_id, usage_limit=1)
+    count = await _count(api, owner, chat_id)
+    answers = await asyncio.gather(
+        *(api.call("joinChat", r.token, invite_code=last["code"]) for r in racers)
+    )
+    statuses = sorted(status for status, _ in answers)
+    assert statuses == [200, 410, 410, 410], answers
+    assert await _count(api, owner, chat_id) == count + 1
 
     # Expiry: the link works until its date, then answers INVITE_EXPIRED.
     soon = await api.ok(

@@ -17,7 +17,9 @@ from heliograph.services.context import App, Caller
 class Params(BaseModel):
     """Base of every method's parameters: unknown fields are an error, not silently dropped."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Strict: `true` is not the number 1 and "5" is not 5. Validated in JSON mode, where
+    # enums come as their strings and objects as JSON objects.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class NoParams(Params):
