@@ -26,6 +26,8 @@ log = logging.getLogger("heliograph.hub")
 # A session whose socket cannot keep up is closed; it reconnects and catches up with
 # getDifference, so memory stays bounded and nothing is lost.
 MAX_PENDING_FRAMES = 10_000
+# Past this many unsent bytes in the socket, frames queue and go out in batches instead.
+WRITE_BUFFER_LIMIT = 64 * 1024
 CLOSE_REVOKED = 4001
 CLOSE_TOO_SLOW = 4008
 
@@ -45,6 +47,7 @@ class Connection:
         "_flushing",
         "_pending",
         "_text",
+        "_transport",
         "chats",
         "closed",
         "session_id",
@@ -52,7 +55,14 @@ class Connection:
         "ws",
     )
 
-    def __init__(self, ws: Socket, user_id: int, session_id: int, text_opcode: Any) -> None:
+    def __init__(
+        self,
+        ws: Socket,
+        user_id: int,
+        session_id: int,
+        text_opcode: Any,
+        transport: asyncio.WriteTransport | None = None,
+    ) -> None:
         self.ws = ws
         self.user_id = user_id
         self.session_id = session_id
@@ -60,6 +70,7 @@ class Connection:
         self._pending: list[bytes] = []
         self._flushing = False
         self._text = text_opcode
+        self._transport = transport
         self.chats: set[int] = set()  # large chats this socket follows
 
     def hold(self) -> None:
@@ -76,6 +87,17 @@ class Connection:
             return
         if len(self._pending) >= MAX_PENDING_FRAMES:
             self.close(CLOSE_TOO_SLOW, b"too slow: reconnect and call getDifference")
+            return
+        transport = self._transport
+        if (
+            not self._flushing
+            and transport is not None
+            and not transport.is_closing()
+            and transport.get_write_buffer_size() < WRITE_BUFFER_LIMIT
+        ):
+            # The common case: nothing queued and the socket keeps up. Write the frame now,
+            # with no task and no copy beyond the header.
+            transport.write(text_frame_header(len(frame)) + frame)
             return
         self._pending.append(frame)
         if not self._flushing:
@@ -98,6 +120,16 @@ class Connection:
             self.closed = True
             self._pending.clear()
             asyncio.get_running_loop().create_task(self.ws.close(code=code, message=reason))
+
+
+def text_frame_header(length: int) -> bytes:
+    """The header of an unmasked, final WebSocket text frame (RFC 6455 §5.2), as a server
+    sends it. Uncompressed frames are valid also where permessage-deflate was agreed."""
+    if length < 126:
+        return bytes((0x81, length))
+    if length < 65536:
+        return bytes((0x81, 126)) + length.to_bytes(2, "big")
+    return bytes((0x81, 127)) + length.to_bytes(8, "big")
 
 
 def update_frame(pts: int, body: bytes) -> bytes:

@@ -67,7 +67,14 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         await ws.close(code=CLOSE_BAD_AUTH, message=error.code.name.encode())
         return ws
 
-    conn = Connection(ws, caller.user_id, caller.session_id, WSMsgType.TEXT)
+    transport = request.transport
+    conn = Connection(
+        ws,
+        caller.user_id,
+        caller.session_id,
+        WSMsgType.TEXT,
+        transport if isinstance(transport, asyncio.WriteTransport) else None,
+    )
     # Registered before the state is read, so no update falls between the two; frames wait
     # behind "ready".
     conn.hold()

@@ -545,13 +545,22 @@ async def get_admin_log(
 
 async def bulk_add_members(app: App, chat_id: int, user_ids: list[int]) -> int:
     """The operator's path for moving a community in (and for benchmarks): adds members in
-    bulk without service messages. Copies nothing per member but the membership rows."""
+    bulk without service messages. Copies nothing per member but the membership rows; the
+    members' open sockets start following the chat, and their devices see it in the chat
+    list on their next load."""
+    outbox = Outbox()
     async with app.db.transaction() as tx:
         chat = await chats.get(tx, chat_id)
         if chat is None or chat["kind"] == ChatKind.PRIVATE.value:
             raise HeliographError(ErrorCode.CHAT_NOT_FOUND, "chat not found")
+        unique = sorted(set(user_ids))
+        if await users.count_existing(tx, unique) != len(unique):
+            raise HeliographError(ErrorCode.USER_NOT_FOUND, "a user to add does not exist")
         added = await members.bulk_add(tx, chat_id, user_ids, app.now(), chat["last_message_id"])
         count = await chats.adjust_member_count(tx, chat_id, added)
         if count > app.settings.large_chat_threshold and not chat["is_large"]:
             await members.update_chat(tx, chat_id, is_large=1)
+        for start in range(0, len(unique), 10_000):  # bus payloads stay well under 1 MiB
+            outbox.subscribe(chat_id, unique[start : start + 10_000], [])
+    outbox.publish(app.bus)
     return added

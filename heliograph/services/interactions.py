@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 import orjson
 
+from heliograph.domain.emoji import is_single_emoji
 from heliograph.domain.entities import ChatKind, Draft, MessageEntity
 from heliograph.domain.errors import ErrorCode, HeliographError
 from heliograph.domain.permissions import require_member_right
@@ -62,12 +61,8 @@ async def set_pinned(
 
 
 def check_reaction(app: App, emoji: str) -> None:
-    if not emoji or len(emoji) > app.limits.reaction_max:
+    if len(emoji) > app.limits.reaction_max or not is_single_emoji(emoji):
         raise HeliographError(ErrorCode.REACTION_INVALID, "a reaction is one emoji")
-    for char in emoji:
-        category = unicodedata.category(char)
-        if category[0] in "LNPZC" and char not in "\u200d\ufe0f\u20e3":
-            raise HeliographError(ErrorCode.REACTION_INVALID, "a reaction is one emoji")
 
 
 async def set_reaction(
@@ -180,6 +175,8 @@ async def save_draft(
     outbox = Outbox()
     async with app.db.transaction() as tx:
         await load_access(tx, caller, chat_id)
+        if text and reply_to_message_id is not None:
+            await _visible(tx, caller, chat_id, reply_to_message_id)
         now = app.now()
         draft: Draft | None = None
         if text:

@@ -57,19 +57,24 @@ async def ensure_row(tx: Conn, chat_id: int, user_id: int, role: str, now: int) 
 async def page(
     conn: Conn, chat_id: int, which: str, name_key: str | None, after_user_id: int, limit: int
 ) -> list[Row]:
-    """Members by user id, optionally those whose name or username contains `name_key`."""
-    sql = (
-        f"SELECT {MEMBER_COLUMNS}, u.display_name, u.username FROM chat_members m"
-        f" JOIN users u ON u.id = m.user_id WHERE m.chat_id = ? AND {FILTERS[which]}"
+    """Members by user id, optionally those whose name or username contains `name_key`.
+    The page is cut on chat_members' own key first, so every page costs the same."""
+    inner = (
+        f"SELECT {MEMBER_COLUMNS} FROM chat_members m WHERE m.chat_id = ? AND {FILTERS[which]}"
         " AND m.user_id > ?"
     )
     args: list[Any] = [chat_id, after_user_id]
     if name_key:
-        sql += " AND m.name_key LIKE ? ESCAPE '\\'"
+        inner += " AND m.name_key LIKE ? ESCAPE '\\'"
         args.append(f"%{name_key}%")
-    sql += " ORDER BY m.user_id LIMIT ?"
+    inner += " ORDER BY m.user_id LIMIT ?"
     args.append(limit)
-    return await conn.fetch(sql, *args)
+    columns = MEMBER_COLUMNS.replace("m.", "p.")
+    return await conn.fetch(
+        f"SELECT {columns}, u.display_name, u.username FROM ({inner}) p"
+        " JOIN users u ON u.id = p.user_id ORDER BY p.user_id",
+        *args,
+    )
 
 
 async def bulk_add(

@@ -37,7 +37,21 @@ async def get_many(conn: Conn, user_ids: list[int]) -> list[Row]:
     if not user_ids:
         return []
     marks = ",".join("?" * len(user_ids))
-    return await conn.fetch(f"SELECT {_USER_COLUMNS} FROM users WHERE id IN ({marks})", *user_ids)
+    return await conn.fetch(
+        f"SELECT {_USER_COLUMNS} FROM users WHERE id IN ({marks}) ORDER BY id", *user_ids
+    )
+
+
+async def count_existing(conn: Conn, user_ids: list[int]) -> int:
+    """How many of these ids are live accounts (in chunks: SQLite caps bound parameters)."""
+    found = 0
+    for start in range(0, len(user_ids), 1000):
+        chunk = user_ids[start : start + 1000]
+        marks = ",".join("?" * len(chunk))
+        found += await conn.fetchval(
+            f"SELECT COUNT(*) FROM users WHERE id IN ({marks}) AND deleted = 0", *chunk
+        )
+    return found
 
 
 async def get_by_username(conn: Conn, username_key: str) -> Row | None:

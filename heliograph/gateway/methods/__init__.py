@@ -9,9 +9,24 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from heliograph.services.context import App, Caller
+
+# Integers a 64-bit column holds; anything larger is refused before it reaches a store.
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
+
+
+def _check_integers(value: Any) -> None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not _INT_MIN <= value <= _INT_MAX:
+            raise ValueError("an integer is out of the 64-bit range")
+    elif isinstance(value, dict):
+        for item in value.values():
+            _check_integers(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_integers(item)
 
 
 class Params(BaseModel):
@@ -20,6 +35,12 @@ class Params(BaseModel):
     # Strict: `true` is not the number 1 and "5" is not 5. Validated in JSON mode, where
     # enums come as their strings and objects as JSON objects.
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _integers_fit(cls, data: Any) -> Any:
+        _check_integers(data)
+        return data
 
 
 class NoParams(Params):
