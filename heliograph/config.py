@@ -22,6 +22,8 @@ class Config:
     database_url: str = ""
     # Empty: in-process. Or redis://host:port/0, nats://host:port
     bus_url: str = ""
+    # Redis and NATS channel names are global to their server: clusters sharing one differ here
+    bus_channel: str = "heliograph.updates"
     tls_cert: str = ""
     tls_key: str = ""
     log_level: str = "info"

@@ -28,7 +28,7 @@ class Server:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.db = open_database(config.effective_database_url)
-        self.bus = create_bus(config.bus_url or None)
+        self.bus = create_bus(config.bus_url or None, channel=config.bus_channel)
         self.app = App(
             db=self.db,
             bus=self.bus,

@@ -19,7 +19,7 @@ async def run_admin(config: Config, args: argparse.Namespace) -> int:
     db = open_database(config.effective_database_url)
     await db.open()
     # Revocations must reach the nodes holding the user's sockets.
-    bus = create_bus(config.bus_url or None)
+    bus = create_bus(config.bus_url or None, channel=config.bus_channel)
     await bus.start()
     try:
         await migrate(db)

@@ -150,3 +150,47 @@ async def test_group_members_roles_and_service_messages(server: Server) -> None:
             "CHAT_WRITE_FORBIDDEN"
         )
         assert (await carol("getHistory", chat_id=chat_id))[-1]["text"] == "@carol look at this"
+
+
+async def test_channel_posts_get_a_comment_thread_in_the_linked_group(server: Server) -> None:
+    async with aiohttp.ClientSession(base_url(server)) as http:
+        owner, _ = await _user(http, "editor")
+        reader, reader_id = await _user(http, "commenter")
+        channel = (await owner("createChannel", title="Dispatches"))["id"]
+        group = (await owner("createGroup", title="Dispatches chat", user_ids=[reader_id]))["id"]
+        await owner("addChatMembers", chat_id=channel, user_ids=[reader_id])
+        # Only someone who administers both may link them.
+        assert await reader.error("linkDiscussionGroup", channel_id=channel, group_id=group) in (
+            "ADMIN_REQUIRED",
+        )
+        await owner("linkDiscussionGroup", channel_id=channel, group_id=group)
+
+        post = (await owner("sendMessage", chat_id=channel, text="Road closed at noon"))["message"]
+        (stored,) = await reader("getMessages", chat_id=channel, message_ids=[post["id"]])
+        thread = stored["discussion"]
+        assert thread["chat_id"] == group and thread["comment_count"] == 0
+        (copy,) = await reader("getMessages", chat_id=group, message_ids=[thread["message_id"]])
+        assert copy["text"] == "Road closed at noon"
+        assert copy["forward_origin"]["chat_id"] == channel
+        assert copy["forward_origin"]["message_id"] == post["id"]
+
+        await reader(
+            "sendMessage",
+            chat_id=group,
+            text="Which road?",
+            reply_to_message_id=thread["message_id"],
+        )
+        await owner(
+            "sendMessage",
+            chat_id=group,
+            text="Main street",
+            reply_to_message_id=thread["message_id"],
+        )
+        (stored,) = await reader("getMessages", chat_id=channel, message_ids=[post["id"]])
+        assert stored["discussion"]["comment_count"] == 2
+
+        # Unlinked: new posts get no thread; old threads stay.
+        await owner("linkDiscussionGroup", channel_id=channel, group_id=None)
+        later = (await owner("sendMessage", chat_id=channel, text="Road open"))["message"]
+        (stored_later,) = await reader("getMessages", chat_id=channel, message_ids=[later["id"]])
+        assert stored_later["discussion"] is None

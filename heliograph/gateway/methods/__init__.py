@@ -17,16 +17,16 @@ from heliograph.services.context import App, Caller
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 
 
-def _check_integers(value: Any) -> None:
+def _check_integers(value: Any, path: str = "") -> None:
     if isinstance(value, int) and not isinstance(value, bool):
         if not _INT_MIN <= value <= _INT_MAX:
-            raise ValueError("an integer is out of the 64-bit range")
+            raise ValueError(f"{path or 'a value'}: the integer is out of the 64-bit range")
     elif isinstance(value, dict):
-        for item in value.values():
-            _check_integers(item)
+        for key, item in value.items():
+            _check_integers(item, f"{path}.{key}" if path else str(key))
     elif isinstance(value, list):
-        for item in value:
-            _check_integers(item)
+        for index, item in enumerate(value):
+            _check_integers(item, f"{path}.{index}")
 
 
 class Params(BaseModel):
