@@ -272,7 +272,7 @@ class WsClient:
 
     async def connect(self, http: aiohttp.ClientSession, url: str, token: str) -> None:
         ws = await http.ws_connect(url, max_msg_size=0, timeout=aiohttp.ClientWSTimeout(ws_close=5))
-        await ws.send_bytes(orjson.dumps({"type": "auth", "token": token}))
+        await ws.send_str(orjson.dumps({"type": "auth", "token": token}).decode())
         msg = await ws.receive(timeout=60)
         if msg.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
             raise ConnectionError(f"no ready frame: {msg.type.name}")

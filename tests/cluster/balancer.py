@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 CONNECT_TIMEOUT = 2.0
 
 
-@dataclass
+@dataclass(eq=False)
 class Link:
     """One client connection and the backend it was sent to."""
 
