@@ -11,8 +11,16 @@ from typing import Any, Literal
 
 from heliograph.sdk.types import (
     Account,
+    AdminLogEntry,
+    AdminRights,
     Chat,
+    ChatPreview,
     Difference,
+    InviteLink,
+    JoinRequest,
+    LinkJoiner,
+    Member,
+    MemberRights,
     Message,
     MessageEntity,
     PtsChange,
@@ -20,6 +28,7 @@ from heliograph.sdk.types import (
     Session,
     State,
     User,
+    Views,
 )
 
 # Calls that may be repeated after a dropped connection without changing the outcome: reads,
@@ -49,6 +58,18 @@ RETRY_SAFE = frozenset(
         "setUsername",
         "setPrivacy",
         "addContact",
+        "getChannelDifference",
+        "viewMessages",
+        "getChatMembers",
+        "getAdminLog",
+        "getInviteLinks",
+        "getInviteLinkMembers",
+        "previewInvite",
+        "getJoinRequests",
+        "searchPublicChats",
+        "resolveChat",
+        "searchHashtag",
+        "getPublicHistory",
     }
 )
 
@@ -69,6 +90,16 @@ def _entities(entities: EntitiesArg) -> list[dict[str, Any]] | None:
     if entities is None:
         return None
     return [e.to_dict() if isinstance(e, MessageEntity) else dict(e) for e in entities]
+
+
+AdminRightsArg = AdminRights | Mapping[str, bool]
+MemberRightsArg = MemberRights | Mapping[str, bool]
+
+
+def _rights(rights: AdminRightsArg | MemberRightsArg) -> dict[str, Any]:
+    if isinstance(rights, AdminRights | MemberRights):
+        return rights.to_dict()
+    return dict(rights)
 
 
 def _given(**params: Any) -> dict[str, Any]:
@@ -215,15 +246,18 @@ class Methods:
         entities: EntitiesArg = None,
         reply_to_message_id: int | None = None,
         random_id: int | None = None,
+        anonymous: bool = False,
     ) -> SentMessage:
         """Send a text message. A random_id is always sent (one is made when not given), so
-        the SDK can retry a send cut off by a dropped connection without sending it twice."""
+        the SDK can retry a send cut off by a dropped connection without sending it twice.
+        `anonymous` posts as the group (administrators with the post_anonymously right)."""
         params = _given(
             chat_id=chat_id,
             text=text,
             entities=_entities(entities),
             reply_to_message_id=reply_to_message_id,
             random_id=random_id if random_id is not None else new_random_id(),
+            anonymous=True if anonymous else None,
         )
         return SentMessage.from_dict(await self._invoke("sendMessage", params))
 
@@ -288,6 +322,292 @@ class Methods:
         )
         return PtsChange.from_dict(await self._invoke("saveDraft", params))
 
+    async def view_messages(self, chat_id: int, message_ids: Iterable[int]) -> Views:
+        """Count that you saw channel posts (once per user) and get their view counters."""
+        params = {"chat_id": chat_id, "message_ids": list(message_ids)}
+        return Views.from_dict(await self._invoke("viewMessages", params))
+
+    # --- groups and channels ----------------------------------------------------------------
+
+    async def create_group(
+        self, title: str, *, about: str | None = None, user_ids: Iterable[int] | None = None
+    ) -> Chat:
+        """Create a group with initial members (up to 200 at once); you are its owner."""
+        params = _given(
+            title=title, about=about, user_ids=None if user_ids is None else list(user_ids)
+        )
+        return Chat.from_dict(await self._invoke("createGroup", params))
+
+    async def create_channel(self, title: str, *, about: str | None = None) -> Chat:
+        """Create a broadcast channel: administrators post, subscribers read."""
+        params = _given(title=title, about=about)
+        return Chat.from_dict(await self._invoke("createChannel", params))
+
+    async def add_chat_members(self, chat_id: int, user_ids: Iterable[int]) -> list[int]:
+        """Add users (up to 200 at once); returns the ids of those added."""
+        params = {"chat_id": chat_id, "user_ids": list(user_ids)}
+        return _ints_of((await self._invoke("addChatMembers", params)).get("user_ids"))
+
+    async def edit_chat_info(
+        self, chat_id: int, *, title: str | None = None, about: str | None = None
+    ) -> None:
+        await self._invoke("editChatInfo", _given(chat_id=chat_id, title=title, about=about))
+
+    async def set_chat_username(self, chat_id: int, username: str | None) -> None:
+        """Make the chat public under a name, or private again with None."""
+        await self._invoke("setChatUsername", {"chat_id": chat_id, "username": username})
+
+    async def promote_chat_member(
+        self,
+        chat_id: int,
+        user_id: int,
+        rights: AdminRightsArg | None = None,
+        *,
+        title: str | None = None,
+    ) -> None:
+        """Make a member an administrator with `rights`; all rights false (the default)
+        demotes. `title` is the administrator's custom title."""
+        params = _given(
+            chat_id=chat_id,
+            user_id=user_id,
+            rights=_rights(rights if rights is not None else AdminRights()),
+            title=title,
+        )
+        await self._invoke("promoteChatMember", params)
+
+    async def restrict_chat_member(
+        self, chat_id: int, user_id: int, rights: MemberRightsArg, *, until_date: int | None = None
+    ) -> None:
+        """Leave a member only `rights` until `until_date` (unix seconds; 0 or None: until
+        lifted). Giving every right back lifts the restriction."""
+        params = _given(
+            chat_id=chat_id, user_id=user_id, rights=_rights(rights), until_date=until_date
+        )
+        await self._invoke("restrictChatMember", params)
+
+    async def ban_chat_member(self, chat_id: int, user_id: int) -> None:
+        """Remove a user and keep them out."""
+        await self._invoke("banChatMember", {"chat_id": chat_id, "user_id": user_id})
+
+    async def unban_chat_member(self, chat_id: int, user_id: int) -> None:
+        await self._invoke("unbanChatMember", {"chat_id": chat_id, "user_id": user_id})
+
+    async def remove_chat_member(self, chat_id: int, user_id: int) -> None:
+        """Remove a member without banning them."""
+        await self._invoke("removeChatMember", {"chat_id": chat_id, "user_id": user_id})
+
+    async def leave_chat(self, chat_id: int) -> None:
+        await self._invoke("leaveChat", {"chat_id": chat_id})
+
+    async def delete_chat(self, chat_id: int) -> None:
+        """Delete a group or channel for everyone (owner only)."""
+        await self._invoke("deleteChat", {"chat_id": chat_id})
+
+    async def transfer_chat_ownership(self, chat_id: int, user_id: int, password: str) -> None:
+        """Make another member the owner; your password confirms it."""
+        params = {"chat_id": chat_id, "user_id": user_id, "password": password}
+        await self._invoke("transferChatOwnership", params)
+
+    async def set_chat_default_rights(self, chat_id: int, rights: MemberRightsArg) -> None:
+        """Set what every member may do."""
+        params = {"chat_id": chat_id, "rights": _rights(rights)}
+        await self._invoke("setChatDefaultRights", params)
+
+    async def set_chat_settings(
+        self,
+        chat_id: int,
+        *,
+        slow_mode_seconds: Literal[0, 10, 30, 60, 300, 900, 3600] | None = None,
+        signatures: bool | None = None,
+    ) -> None:
+        """Slow mode of a group, or author signatures on a channel's posts."""
+        params = _given(chat_id=chat_id, slow_mode_seconds=slow_mode_seconds, signatures=signatures)
+        await self._invoke("setChatSettings", params)
+
+    async def link_discussion_group(self, channel_id: int, group_id: int | None) -> None:
+        """Link a discussion group to a channel (None unlinks)."""
+        params = {"channel_id": channel_id, "group_id": group_id}
+        await self._invoke("linkDiscussionGroup", params)
+
+    async def get_chat_members(
+        self,
+        chat_id: int,
+        *,
+        filter: Literal["all", "admins", "restricted", "banned"] | None = None,
+        query: str | None = None,
+        after_user_id: int | None = None,
+        limit: int | None = None,
+    ) -> list[Member]:
+        """A page of members ordered by user id; for the next page pass the last `user_id`
+        as `after_user_id`. `query` matches display names and usernames."""
+        params = _given(
+            chat_id=chat_id, filter=filter, query=query, after_user_id=after_user_id, limit=limit
+        )
+        return [Member.from_dict(m) for m in await self._invoke("getChatMembers", params)]
+
+    async def get_admin_log(
+        self, chat_id: int, *, before_id: int | None = None, limit: int | None = None
+    ) -> list[AdminLogEntry]:
+        """Recent administrative actions, newest first (administrators only)."""
+        params = _given(chat_id=chat_id, before_id=before_id, limit=limit)
+        return [AdminLogEntry.from_dict(e) for e in await self._invoke("getAdminLog", params)]
+
+    # --- invite links and join requests -----------------------------------------------------
+
+    async def create_invite_link(
+        self,
+        chat_id: int,
+        *,
+        title: str | None = None,
+        expires_at: int | None = None,
+        usage_limit: int | None = None,
+        requires_approval: bool | None = None,
+    ) -> InviteLink:
+        """A new invite link, bounded by `expires_at` (unix seconds) and/or `usage_limit`;
+        with `requires_approval` joiners ask the administrators instead."""
+        params = _given(
+            chat_id=chat_id,
+            title=title,
+            expires_at=expires_at,
+            usage_limit=usage_limit,
+            requires_approval=requires_approval,
+        )
+        return InviteLink.from_dict(await self._invoke("createInviteLink", params))
+
+    async def get_invite_links(
+        self,
+        chat_id: int,
+        *,
+        revoked: bool | None = None,
+        before_code: str | None = None,
+        limit: int | None = None,
+    ) -> list[InviteLink]:
+        """Active (or revoked) links, newest first; for the next page pass the last `code`."""
+        params = _given(chat_id=chat_id, revoked=revoked, before_code=before_code, limit=limit)
+        return [InviteLink.from_dict(x) for x in await self._invoke("getInviteLinks", params)]
+
+    async def revoke_invite_link(self, chat_id: int, code: str) -> InviteLink:
+        params = {"chat_id": chat_id, "code": code}
+        return InviteLink.from_dict(await self._invoke("revokeInviteLink", params))
+
+    async def export_primary_invite_link(
+        self, chat_id: int, *, replace: bool | None = None
+    ) -> InviteLink:
+        """The chat's primary link, created on first use; `replace` revokes it for a new one."""
+        params = _given(chat_id=chat_id, replace=replace)
+        return InviteLink.from_dict(await self._invoke("exportPrimaryInviteLink", params))
+
+    async def get_invite_link_members(
+        self,
+        chat_id: int,
+        code: str,
+        *,
+        before_date: int | None = None,
+        before_user_id: int | None = None,
+        limit: int | None = None,
+    ) -> list[LinkJoiner]:
+        """Who joined through a link, newest first. For the next page pass the last
+        `joined_at` and `user_id`."""
+        params = _given(
+            chat_id=chat_id,
+            code=code,
+            before_date=before_date,
+            before_user_id=before_user_id,
+            limit=limit,
+        )
+        result = await self._invoke("getInviteLinkMembers", params)
+        return [LinkJoiner.from_dict(j) for j in result]
+
+    async def preview_invite(self, code: str) -> ChatPreview:
+        """What an invite link leads to (never any message)."""
+        return ChatPreview.from_dict(await self._invoke("previewInvite", {"code": code}))
+
+    async def join_chat(
+        self, *, invite_code: str | None = None, username: str | None = None
+    ) -> Chat:
+        """Join through an invite link, or a public chat by its name (give one of them).
+
+        A link that requires approval raises ApiError INVITE_REQUEST_SENT (with `chat_id`):
+        the request was filed and the administrators decide."""
+        params = _given(invite_code=invite_code, username=username)
+        return Chat.from_dict(await self._invoke("joinChat", params))
+
+    async def get_join_requests(
+        self,
+        chat_id: int,
+        *,
+        before_date: int | None = None,
+        before_user_id: int | None = None,
+        limit: int | None = None,
+    ) -> list[JoinRequest]:
+        """Pending join requests, newest first. For the next page pass the last `date` and
+        `user_id`."""
+        params = _given(
+            chat_id=chat_id, before_date=before_date, before_user_id=before_user_id, limit=limit
+        )
+        return [JoinRequest.from_dict(r) for r in await self._invoke("getJoinRequests", params)]
+
+    async def approve_join_request(self, chat_id: int, user_id: int) -> None:
+        await self._invoke("approveJoinRequest", {"chat_id": chat_id, "user_id": user_id})
+
+    async def decline_join_request(self, chat_id: int, user_id: int) -> None:
+        await self._invoke("declineJoinRequest", {"chat_id": chat_id, "user_id": user_id})
+
+    # --- discovery --------------------------------------------------------------------------
+
+    async def search_public_chats(
+        self, query: str, *, limit: int | None = None
+    ) -> list[ChatPreview]:
+        """Public groups and channels whose title or name contains the query, largest first."""
+        params = _given(query=query, limit=limit)
+        return [ChatPreview.from_dict(c) for c in await self._invoke("searchPublicChats", params)]
+
+    async def resolve_chat(self, username: str) -> ChatPreview:
+        """A public group or channel by its exact name."""
+        return ChatPreview.from_dict(await self._invoke("resolveChat", {"username": username}))
+
+    async def search_hashtag(
+        self,
+        tag: str,
+        *,
+        scope: Literal["public", "mine"] | None = None,
+        limit: int | None = None,
+        before_date: int | None = None,
+        before_chat_id: int | None = None,
+        before_message_id: int | None = None,
+    ) -> list[Message]:
+        """Messages carrying a hashtag, newest first, in public chats or (`mine`) your own.
+        For the next page pass the `date`, `chat_id` and `id` of the last result."""
+        params = _given(
+            tag=tag,
+            scope=scope,
+            limit=limit,
+            before_date=before_date,
+            before_chat_id=before_chat_id,
+            before_message_id=before_message_id,
+        )
+        return [Message.from_dict(m) for m in await self._invoke("searchHashtag", params)]
+
+    async def get_public_history(
+        self,
+        *,
+        chat_id: int | None = None,
+        username: str | None = None,
+        offset_id: int | None = None,
+        direction: Literal["older", "newer"] | None = None,
+        limit: int | None = None,
+    ) -> list[Message]:
+        """Read a public group or channel without joining it (name it by id or username),
+        as get_history does."""
+        params = _given(
+            chat_id=chat_id,
+            username=username,
+            offset_id=offset_id,
+            direction=direction,
+            limit=limit,
+        )
+        return [Message.from_dict(m) for m in await self._invoke("getPublicHistory", params)]
+
     # --- sync -------------------------------------------------------------------------------
 
     async def get_state(self) -> State:
@@ -297,6 +617,18 @@ class Methods:
         """The raw getDifference call. Live clients need not call it: `updates()` does."""
         params = _given(pts=pts, limit=limit)
         return Difference.from_dict(await self._invoke("getDifference", params))
+
+    async def get_channel_difference(
+        self, chat_id: int, pts: int, *, limit: int | None = None
+    ) -> Difference:
+        """The raw getChannelDifference call for a large chat's own box. Live clients need
+        not call it: `updates()` follows the boxes of large chats."""
+        params = _given(chat_id=chat_id, pts=pts, limit=limit)
+        return Difference.from_dict(await self._invoke("getChannelDifference", params))
+
+
+def _ints_of(value: Any) -> list[int]:
+    return [int(v) for v in value or []]
 
 
 def new_random_id() -> int:

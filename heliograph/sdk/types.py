@@ -7,7 +7,7 @@ update types) are kept as plain strings for the same reason."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Self
 
 # Update types of the common box. Unknown types still arrive as `Update` with `raw` filled.
@@ -102,6 +102,23 @@ class Reaction:
 
 
 @dataclass(slots=True)
+class Discussion:
+    """Where the comments of a channel post live: a message in the linked group."""
+
+    chat_id: int
+    message_id: int
+    comment_count: int = 0
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(
+            chat_id=d["chat_id"],
+            message_id=d["message_id"],
+            comment_count=d.get("comment_count", 0),
+        )
+
+
+@dataclass(slots=True)
 class Message:
     id: int
     chat_id: int
@@ -121,11 +138,14 @@ class Message:
     signature: str | None = None
     views: int | None = None
     reply_count: int = 0
+    # A channel post with a linked discussion group: where its comments live.
+    discussion: Discussion | None = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Self:
         origin = d.get("forward_origin")
         service = d.get("service")
+        discussion = d.get("discussion")
         if isinstance(service, str):  # older servers name the kind only
             service = {"type": service}
         return cls(
@@ -145,6 +165,7 @@ class Message:
             signature=d.get("signature"),
             views=d.get("views"),
             reply_count=d.get("reply_count", 0),
+            discussion=Discussion.from_dict(discussion) if discussion else None,
         )
 
 
@@ -271,9 +292,13 @@ class Chat:
     about: str = ""
     username: str | None = None
     member_count: int = 0
-    role: str = "member"
+    role: str = "member"  # owner, admin, member, restricted, banned, left
     # Large chats (channels, big groups) have an update box of their own, at this pts.
     pts: int | None = None
+    unread_mentions_count: int = 0
+    slow_mode_seconds: int = 0  # groups: seconds between a member's messages
+    linked_chat_id: int | None = None  # a channel's discussion group, or a group's channel
+    signatures: bool = False  # channels: posts carry their author's name
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Self:
@@ -296,6 +321,10 @@ class Chat:
             member_count=d.get("member_count", 0),
             role=d.get("role", "member"),
             pts=d.get("pts"),
+            unread_mentions_count=d.get("unread_mentions_count", 0),
+            slow_mode_seconds=d.get("slow_mode_seconds", 0),
+            linked_chat_id=d.get("linked_chat_id"),
+            signatures=bool(d.get("signatures", False)),
         )
 
 
@@ -433,11 +462,13 @@ class Difference:
 
 @dataclass(slots=True)
 class SentMessage:
-    """A stored message; `pts` is None when a retried send had already been stored."""
+    """A stored message; `pts` is None when a retried send had already been stored. `box`
+    is the large chat whose own box the pts belongs to (None: the common box)."""
 
     message: Message
     pts: int | None = None
     pts_count: int = 0
+    box: int | None = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Self:
@@ -445,16 +476,19 @@ class SentMessage:
             message=Message.from_dict(d["message"]),
             pts=d.get("pts"),
             pts_count=d.get("pts_count", 0),
+            box=_opt_int(d.get("box")),
         )
 
 
 @dataclass(slots=True)
 class PtsChange:
-    """Your new position after a change; `changed` False when nothing needed doing."""
+    """Your new position after a change; `changed` False when nothing needed doing. `box` is
+    the large chat whose own box the pts belongs to (None: the common box)."""
 
     changed: bool = True
     pts: int | None = None
     pts_count: int = 0
+    box: int | None = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Self:
@@ -462,6 +496,7 @@ class PtsChange:
             changed=bool(d.get("changed", True)),
             pts=d.get("pts"),
             pts_count=d.get("pts_count", 0),
+            box=_opt_int(d.get("box")),
         )
 
 
@@ -511,3 +546,236 @@ class ApprovedDevice:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Self:
         return cls(device_name=d.get("device_name", ""), client=d.get("client", ""))
+
+
+# --- groups and channels -----------------------------------------------------------------
+
+
+def _flags(obj: Any) -> dict[str, Any]:
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}
+
+
+@dataclass(slots=True)
+class AdminRights:
+    """What an administrator may do beyond a member (all false: not an administrator).
+    `post_messages` and `edit_messages` are for channels."""
+
+    change_info: bool = False
+    delete_messages: bool = False
+    ban_users: bool = False
+    invite_users: bool = False
+    pin_messages: bool = False
+    manage_admins: bool = False
+    post_anonymously: bool = False
+    post_messages: bool = False
+    edit_messages: bool = False
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(**{f.name: bool(d.get(f.name, False)) for f in fields(cls)})
+
+    def to_dict(self) -> dict[str, Any]:
+        return _flags(self)
+
+
+@dataclass(slots=True)
+class MemberRights:
+    """What a member may do: a chat's defaults, or what a restricted member keeps."""
+
+    send_messages: bool = True
+    send_media: bool = True
+    send_stickers: bool = True
+    send_links: bool = True
+    send_polls: bool = True
+    invite_users: bool = True
+    pin_messages: bool = False
+    change_info: bool = False
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        base = cls()
+        return cls(**{f.name: bool(d.get(f.name, getattr(base, f.name))) for f in fields(cls)})
+
+    def to_dict(self) -> dict[str, Any]:
+        return _flags(self)
+
+
+@dataclass(slots=True)
+class Member:
+    """A member of a group or channel. `admin_rights` is set for administrators,
+    `restrictions` (until `restricted_until`, 0: until lifted) for restricted members."""
+
+    user_id: int
+    display_name: str
+    username: str | None
+    role: str  # owner, admin, member, restricted, banned
+    joined_at: int = 0
+    admin_rights: AdminRights | None = None
+    admin_title: str = ""
+    restrictions: MemberRights | None = None
+    restricted_until: int = 0
+    invited_by: int | None = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        admin = d.get("admin_rights")
+        restrictions = d.get("restrictions")
+        return cls(
+            user_id=d["user_id"],
+            display_name=d.get("display_name", ""),
+            username=d.get("username"),
+            role=d.get("role", "member"),
+            joined_at=d.get("joined_at", 0),
+            admin_rights=AdminRights.from_dict(admin) if admin is not None else None,
+            admin_title=d.get("admin_title") or "",
+            restrictions=MemberRights.from_dict(restrictions) if restrictions is not None else None,
+            restricted_until=d.get("restricted_until", 0),
+            invited_by=d.get("invited_by"),
+        )
+
+
+@dataclass(slots=True)
+class AdminLogEntry:
+    """One administrative action; `actor_id` None for the system. What `data` holds depends
+    on `action`."""
+
+    id: int
+    actor_id: int | None
+    action: str
+    data: dict[str, Any] = field(default_factory=dict)
+    date: int = 0
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        data = d.get("data")
+        return cls(
+            id=d["id"],
+            actor_id=d.get("actor_id"),
+            action=d.get("action", ""),
+            data=dict(data) if isinstance(data, Mapping) else {},
+            date=d.get("date", 0),
+        )
+
+
+@dataclass(slots=True)
+class Views:
+    """View counts of channel posts, in the order asked."""
+
+    views: list[int] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(views=_ints(d.get("views")))
+
+
+# --- invite links and discovery ----------------------------------------------------------
+
+
+@dataclass(slots=True)
+class InviteLink:
+    """An invite link; share `code`. `expires_at` and `usage_limit` are None when the link
+    has none; `is_primary`: the chat's main link. `pending_requests`: join requests through
+    it waiting for an answer."""
+
+    code: str
+    chat_id: int
+    creator_id: int
+    title: str = ""
+    created_at: int = 0
+    expires_at: int | None = None
+    usage_limit: int | None = None
+    usage_count: int = 0
+    requires_approval: bool = False
+    revoked: bool = False
+    is_primary: bool = False
+    pending_requests: int = 0
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(
+            code=d["code"],
+            chat_id=d["chat_id"],
+            creator_id=d.get("creator_id", 0),
+            title=d.get("title") or "",
+            created_at=d.get("created_at", 0),
+            expires_at=d.get("expires_at"),
+            usage_limit=d.get("usage_limit"),
+            usage_count=d.get("usage_count", 0),
+            requires_approval=bool(d.get("requires_approval", False)),
+            revoked=bool(d.get("revoked", False)),
+            is_primary=bool(d.get("is_primary", False)),
+            pending_requests=d.get("pending_requests", 0),
+        )
+
+
+@dataclass(slots=True)
+class JoinRequest:
+    """Someone asking to join, and the code of the link they used."""
+
+    user_id: int
+    display_name: str
+    username: str | None = None
+    date: int = 0
+    invite_code: str | None = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(
+            user_id=d["user_id"],
+            display_name=d.get("display_name", ""),
+            username=d.get("username"),
+            date=d.get("date", 0),
+            invite_code=d.get("invite_code"),
+        )
+
+
+@dataclass(slots=True)
+class LinkJoiner:
+    """Someone who joined through a link; `role` is their place in the chat now."""
+
+    user_id: int
+    display_name: str
+    username: str | None = None
+    joined_at: int = 0
+    role: str = "member"
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(
+            user_id=d["user_id"],
+            display_name=d.get("display_name", ""),
+            username=d.get("username"),
+            joined_at=d.get("joined_at", 0),
+            role=d.get("role", "member"),
+        )
+
+
+@dataclass(slots=True)
+class ChatPreview:
+    """A group or channel as someone outside it may see it (never its messages or members),
+    from previewInvite, searchPublicChats and resolveChat. `requires_approval`: joining
+    through this link sends a request; `request_pending`: you sent one not yet answered."""
+
+    chat_id: int
+    kind: str  # group, channel
+    title: str
+    about: str = ""
+    username: str | None = None
+    member_count: int = 0
+    requires_approval: bool = False
+    is_member: bool = False
+    request_pending: bool = False
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(
+            chat_id=d["chat_id"],
+            kind=d.get("kind", "group"),
+            title=d.get("title", ""),
+            about=d.get("about") or "",
+            username=d.get("username"),
+            member_count=d.get("member_count", 0),
+            requires_approval=bool(d.get("requires_approval", False)),
+            is_member=bool(d.get("is_member", False)),
+            request_pending=bool(d.get("request_pending", False)),
+        )

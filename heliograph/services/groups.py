@@ -170,6 +170,20 @@ async def _target(conn: Conn, access: ChatAccess, user_id: int) -> Any:
     return row
 
 
+async def _announce_change(
+    app: App,
+    tx: Conn,
+    outbox: Outbox,
+    access: ChatAccess,
+    caller: Caller,
+    action: str,
+    info: dict[str, Any],
+) -> None:
+    """Tell everyone in the chat what changed about it, and log who changed it."""
+    await fan_out(tx, outbox, access, caller.user_id, "chat_info", info, info, app.now())
+    await members.log_action(tx, access.chat_id, caller.user_id, action, info, app.now())
+
+
 async def edit_info(
     app: App,
     caller: Caller,
@@ -191,7 +205,7 @@ async def edit_info(
             raise HeliographError(ErrorCode.CHAT_NOT_MODIFIED, "nothing to change")
         await members.update_chat(tx, chat_id, **fields)
         info = {k: v for k, v in fields.items() if k in ("title", "about")}
-        await fan_out(tx, outbox, access, caller.user_id, "chat_info", info, info, app.now())
+        await _announce_change(app, tx, outbox, access, caller, "info_changed", info)
         if "title" in fields and access.kind is ChatKind.GROUP:
             await store_message(
                 app,
@@ -203,7 +217,6 @@ async def edit_info(
                 [],
                 service={"action": "title_changed", "title": fields["title"]},
             )
-        await members.log_action(tx, chat_id, caller.user_id, "info_changed", info, app.now())
     outbox.publish(app.bus)
 
 
@@ -222,8 +235,7 @@ async def set_chat_username(app: App, caller: Caller, chat_id: int, username: st
                 raise HeliographError(ErrorCode.USERNAME_OCCUPIED, "this name is taken")
             await members.update_chat(tx, chat_id, username=username.lstrip("@"), username_key=key)
         info = {"username": None if username is None else username.lstrip("@")}
-        await fan_out(tx, outbox, access, caller.user_id, "chat_info", info, info, app.now())
-        await members.log_action(tx, chat_id, caller.user_id, "username_changed", info, app.now())
+        await _announce_change(app, tx, outbox, access, caller, "username_changed", info)
     outbox.publish(app.bus)
 
 
@@ -418,8 +430,7 @@ async def set_default_rights(app: App, caller: Caller, chat_id: int, rights: Mem
         value = orjson.dumps(asdict(rights)).decode()
         await members.update_chat(tx, chat_id, default_rights=value)
         info = {"default_rights": asdict(rights)}
-        await fan_out(tx, outbox, access, caller.user_id, "chat_info", info, info, app.now())
-        await members.log_action(tx, chat_id, caller.user_id, "default_rights", info, app.now())
+        await _announce_change(app, tx, outbox, access, caller, "default_rights", info)
     outbox.publish(app.bus)
 
 
@@ -450,8 +461,7 @@ async def set_chat_settings(
             raise HeliographError(ErrorCode.CHAT_NOT_MODIFIED, "nothing to change")
         await members.update_chat(tx, chat_id, **fields)
         info = {**fields, **({"signatures": signatures} if signatures is not None else {})}
-        await fan_out(tx, outbox, access, caller.user_id, "chat_info", info, info, app.now())
-        await members.log_action(tx, chat_id, caller.user_id, "settings", info, app.now())
+        await _announce_change(app, tx, outbox, access, caller, "settings", info)
     outbox.publish(app.bus)
 
 
