@@ -141,7 +141,7 @@ class Node:
             self.process.send_signal(signal.SIGKILL)
         self._reap(5.0)
 
-    def stop(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+    def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM (graceful), then SIGKILL if it does not exit in time."""
         if self.process is not None and self.alive:
             self.process.send_signal(signal.SIGTERM)
@@ -151,7 +151,7 @@ class Node:
                 self.process.kill()
         self._reap(5.0)
 
-    def _reap(self, timeout: float) -> None:  # noqa: ASYNC109
+    def _reap(self, timeout: float) -> None:
         if self.process is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout)
@@ -197,11 +197,18 @@ class Cluster:
     def __getitem__(self, index: int) -> Node:
         return self.nodes[index]
 
-    async def start(self) -> None:
-        """Start every node at once (they migrate the shared schema concurrently)."""
-        for node in self.nodes:
+    async def start(self, *, together: bool = False) -> None:
+        """Start the nodes. By default the first one migrates the schema before the others
+        start; `together` starts them all at once (concurrent migrations on a fresh
+        database)."""
+        rest = self.nodes
+        if not together:
+            self.nodes[0].start()
+            await self.nodes[0].wait_ready()
+            rest = self.nodes[1:]
+        for node in rest:
             node.start()
-        await asyncio.gather(*(node.wait_ready() for node in self.nodes))
+        await asyncio.gather(*(node.wait_ready() for node in rest))
 
     def close(self) -> None:
         """Stop every node; never raises, so it is safe in a `finally`."""
