@@ -221,6 +221,7 @@ async def erase_user(app: App, user_id: int) -> None:
     """Remove a user's profile, sessions and messages. Their chats stay for the other members,
     who are told the messages are gone; the account remains only as "Deleted account"."""
     from heliograph.services import messaging  # the deletion rules live there
+    from heliograph.services.chats import system_access
     from heliograph.store import chats
 
     async with app.db.read() as conn:
@@ -231,7 +232,7 @@ async def erase_user(app: App, user_id: int) -> None:
     outbox = Outbox()
     async with app.db.transaction() as tx:
         for chat_id, ids in by_chat.items():
-            access = await messaging.load_access_unchecked(tx, chat_id)
+            access = await system_access(tx, chat_id)
             await messaging.delete_for_everyone(app, tx, outbox, access, ids, None)
         await chats.leave_all_groups(tx, user_id)
         ended = await sessions.delete_others(tx, user_id, None)

@@ -97,8 +97,22 @@ async def load_access(
     )
 
 
-# Kept for the modules that only need "is the caller an active member".
-require_member = load_access
+async def system_access(tx: Conn, chat_id: int) -> ChatAccess:
+    """Access to a chat on the system's behalf (posting a discussion copy, erasing a user)."""
+    full = await chats.row_as_access(tx, chat_id)
+    assert full is not None
+    standing = Standing(
+        ChatKind(full["kind"]), Role.OWNER, AdminRights.all(), MemberRights(), MemberRights(), 0
+    )
+    is_large = bool(full["is_large"])
+    return ChatAccess(
+        chat_id,
+        standing.kind,
+        is_large,
+        standing,
+        full,
+        [] if is_large else await chats.member_ids(tx, chat_id),
+    )
 
 
 async def fan_out(

@@ -10,10 +10,10 @@ from heliograph.domain.entities import ChatKind, Message
 from heliograph.domain.errors import ErrorCode, HeliographError
 from heliograph.domain.permissions import ACTIVE_ROLES, Role
 from heliograph.domain.text import canonical_username, escape_like, normalize_for_search
+from heliograph.services.chats import system_access
 from heliograph.services.context import App, Caller, Outbox
 from heliograph.services.invites import announce_request, chat_of_link, require_usable
 from heliograph.services.membership import admit
-from heliograph.services.messaging import load_access_unchecked
 from heliograph.store import chats, invites, members, messages
 from heliograph.store.db import Conn, Row
 
@@ -125,7 +125,7 @@ async def search_public_chats(
 async def _enter(
     app: App, tx: Conn, outbox: Outbox, caller: Caller, chat_id: int, link_id: int | None
 ) -> None:
-    access = await load_access_unchecked(tx, chat_id)
+    access = await system_access(tx, chat_id)
     service = "member_joined" if link_id is None else "member_joined_by_link"
     await admit(
         app, tx, outbox, caller, access, [caller.user_id], invite_link_id=link_id, service=service

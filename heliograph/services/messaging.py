@@ -10,7 +10,7 @@ from heliograph.domain.entities import ChatKind, ForwardOrigin, Message, Message
 from heliograph.domain.errors import ErrorCode, HeliographError
 from heliograph.domain.permissions import Role, check_can_send, require_admin_right
 from heliograph.domain.text import hashtags, merge_entities, normalize_for_search, utf16_len
-from heliograph.services.chats import ChatAccess, Position, fan_out, load_access
+from heliograph.services.chats import ChatAccess, Position, fan_out, load_access, system_access
 from heliograph.services.context import App, Caller, Outbox
 from heliograph.store import chats, messages, users
 from heliograph.store.db import Conn
@@ -203,7 +203,7 @@ async def _open_discussion(
         message_id=post.id,
         date=post.date,
     )
-    group_access = await load_access_unchecked(tx, group_id)
+    group_access = await system_access(tx, group_id)
     copy = await store_message(
         app,
         tx,
@@ -217,26 +217,6 @@ async def _open_discussion(
     )
     await messages.set_discussion(tx, access.chat_id, post.id, group_id, copy.message.id)
     post.discussion = None  # filled in on the next read; the live update carries the post
-
-
-async def load_access_unchecked(tx: Conn, chat_id: int) -> ChatAccess:
-    """Access to a chat on the system's behalf (posting a discussion copy)."""
-    from heliograph.domain.permissions import AdminRights, MemberRights, Standing
-
-    full = await chats.row_as_access(tx, chat_id)
-    assert full is not None
-    standing = Standing(
-        ChatKind(full["kind"]), Role.OWNER, AdminRights.all(), MemberRights(), MemberRights(), 0
-    )
-    is_large = bool(full["is_large"])
-    return ChatAccess(
-        chat_id,
-        standing.kind,
-        is_large,
-        standing,
-        full,
-        [] if is_large else await chats.member_ids(tx, chat_id),
-    )
 
 
 async def check_slow_mode(app: App, tx: Conn, caller: Caller, access: ChatAccess) -> None:
