@@ -30,7 +30,7 @@ def _runner(name: str, quick: bool) -> Callable[[ScenarioContext], Awaitable[Out
         from bench.scenarios.pairs import PairsOptions, run_pairs
 
         po = (
-            PairsOptions(pairs=20, duration=2.0, drain=10.0, saturate_rate=150.0)
+            PairsOptions(pairs=20, duration=2.0, drain=10.0, saturate_rate=300.0)
             if quick
             else PairsOptions()
         )
@@ -79,7 +79,8 @@ async def run_all(
     machine = machine_facts()
     print(
         f"machine: {machine['nproc']} × {machine['cpu']}, {machine['mem_gib']} GiB,"
-        f" Python {machine['python']}, SQLite {machine['sqlite']}, load {machine['load_average_1m']}",
+        f" Python {machine['python']}, SQLite {machine['sqlite']},"
+        f" load {machine['load_average_1m']}",
         flush=True,
     )
     failures = 0

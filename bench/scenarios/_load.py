@@ -105,7 +105,9 @@ class LoadGroup:
             self._workers.append((process, ours))
         return await self._exchange(None, within)
 
-    async def round(self, params: Any | Sequence[Any], within: float, each: bool = False) -> list[Any]:
+    async def round(
+        self, params: Any | Sequence[Any], within: float, each: bool = False
+    ) -> list[Any]:
         """Run a round in every process (with `each`, params[i] goes to process i)."""
         per = list(params) if each else [params] * len(self._workers)
         return await self._exchange([("round", p) for p in per], within)
@@ -133,7 +135,9 @@ class LoadGroup:
                 raise RuntimeError(f"a load process failed: {reply[1]}")
             return reply[1]
 
-        cmds = commands or [None] * len(self._workers)
+        cmds: list[tuple[Any, ...] | None] = (
+            list(commands) if commands is not None else [None] * len(self._workers)
+        )
         return list(
             await asyncio.gather(
                 *(
