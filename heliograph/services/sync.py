@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from heliograph.domain.entities import State
+from heliograph.domain.entities import Message, State
 from heliograph.domain.errors import ErrorCode, HeliographError
 from heliograph.services.chats import load_access
 from heliograph.services.context import App, Caller
@@ -33,7 +33,33 @@ async def get_state(app: App, caller: Caller) -> State:
         return State(pts=await updates.head(conn, caller.user_id), date=app.now())
 
 
-async def _hydrate(conn: Conn, caller: Caller, row: Row) -> dict[str, Any]:
+MESSAGE_KINDS = ("new_message", "edit_message")
+
+
+async def _messages_of(
+    conn: Conn, caller: Caller, rows: list[Row]
+) -> dict[tuple[int, int], Message]:
+    """Every message a page of updates points at, read with one query per chat."""
+    wanted: dict[int, set[int]] = {}
+    for row in rows:
+        if row["kind"] in MESSAGE_KINDS:
+            wanted.setdefault(row["chat_id"], set()).add(orjson.loads(row["data"])["message_id"])
+    found: dict[tuple[int, int], Message] = {}
+    for chat_id, ids in wanted.items():
+        stored = await messages.get_rows(conn, chat_id, sorted(ids), caller.user_id)
+        for message in await messages.hydrate(conn, chat_id, stored):
+            found[(chat_id, message.id)] = message
+    return found
+
+
+async def _hydrate_page(conn: Conn, caller: Caller, rows: list[Row]) -> list[dict[str, Any]]:
+    loaded = await _messages_of(conn, caller, rows)
+    return [await _hydrate(conn, caller, row, loaded) for row in rows]
+
+
+async def _hydrate(
+    conn: Conn, caller: Caller, row: Row, loaded: dict[tuple[int, int], Message]
+) -> dict[str, Any]:
     """An update as it was pushed live, built from the pointer the box keeps and the current
     state of what it points at (a message edited since is returned as it is now)."""
     data: dict[str, Any] = orjson.loads(row["data"])
@@ -42,11 +68,9 @@ async def _hydrate(conn: Conn, caller: Caller, row: Row) -> dict[str, Any]:
     if chat_id is not None:
         update["chat_id"] = chat_id
     kind = row["kind"]
-    if kind in ("new_message", "edit_message"):
-        rows = await messages.get_rows(conn, chat_id, [data["message_id"]], caller.user_id)
-        hydrated = await messages.hydrate(conn, chat_id, rows)
+    if kind in MESSAGE_KINDS:
         # None: deleted since; a later update in this box says so.
-        update["message"] = hydrated[0] if hydrated else None
+        update["message"] = loaded.get((chat_id, data["message_id"]))
     elif kind == "message_reactions":
         reactions = await messages.reactions_for(conn, chat_id, [data["message_id"]])
         update.update(
@@ -81,7 +105,7 @@ async def get_difference(app: App, caller: Caller, pts: int, limit: int = 100) -
         if head - pts > app.limits.difference_too_long:
             return Difference(state=state, too_long=True)
         rows = await updates.since(conn, caller.user_id, pts, limit)
-        hydrated = [await _hydrate(conn, caller, row) for row in rows]
+        hydrated = await _hydrate_page(conn, caller, rows)
     # No rows but a head further on means a hole (pruned updates): jump to the head.
     last = rows[-1]["pts"] if rows else head
     return Difference(updates=hydrated, state=State(pts=last, date=state.date), more=last < head)
@@ -110,11 +134,7 @@ async def get_channel_difference(
         if head - pts > app.limits.difference_too_long:
             return Difference(state=state, too_long=True)
         rows = await updates.chat_since(conn, chat_id, pts, limit)
-        hydrated = []
-        for row in rows:
-            update = await _hydrate(conn, caller, row)
-            update["box"] = chat_id
-            hydrated.append(update)
+        hydrated = [{**u, "box": chat_id} for u in await _hydrate_page(conn, caller, rows)]
     # No rows but a head further on means a hole (pruned updates): jump to the head.
     last = rows[-1]["pts"] if rows else head
     return Difference(updates=hydrated, state=State(pts=last, date=state.date), more=last < head)

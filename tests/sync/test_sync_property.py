@@ -35,6 +35,7 @@ class Device:
     view: dict[int, dict[int, str]] = field(default_factory=dict)
     applied: set[tuple[int | None, int]] = field(default_factory=set)
     heads: dict[int | None, int] = field(default_factory=dict)
+    to_load: set[int] = field(default_factory=set)
     client: Client | None = None
     task: asyncio.Task[None] | None = None
 
@@ -51,6 +52,11 @@ class Device:
                 chat.pop(message_id, None)
         elif update.type == "chat_membership" and update.role in ("left", "banned"):
             self.view.pop(update.chat_id or 0, None)
+            self.to_load.discard(update.chat_id or 0)
+        elif update.type == "chat_membership":
+            # Joined: the history from before the join is loaded next. Noted in the app's
+            # own state first, so a crash before the load finishes does not lose it.
+            self.to_load.add(update.chat_id or 0)
         if update.box_pts is not None and update.chat_id is not None:
             # The device follows the chat's own box from here on.
             self.heads[update.chat_id] = max(self.heads.get(update.chat_id, 0), update.box_pts)
@@ -112,6 +118,8 @@ class World:
                     f"{self.url}/api/{method}", json=params, headers=headers
                 ) as r:
                     body = await r.json()
+                    if r.status >= 500:  # the server is stopping: try again
+                        raise aiohttp.ClientError(body)
                 return body["result"] if body["ok"] else None
             except aiohttp.ClientError:
                 await asyncio.sleep(0.05)
@@ -162,14 +170,18 @@ class World:
         await client.connect()
         device.client = client
 
+        async def load_history() -> None:
+            # Later updates apply on top of what is loaded, so nothing newer is overwritten.
+            for chat_id in sorted(device.to_load):
+                history = await self.history(device.user, chat_id)
+                device.view.setdefault(chat_id, {}).update(history)
+                device.to_load.discard(chat_id)
+
         async def consume() -> None:
+            await load_history()
             async for update in client.updates():
                 device.apply(update)
-                if update.type == "chat_membership" and update.role not in ("left", "banned"):
-                    # As an app does on joining: load the history from before the join.
-                    # Later updates apply on top, so nothing newer is overwritten.
-                    history = await self.history(device.user, update.chat_id or 0)
-                    device.view.setdefault(update.chat_id or 0, {}).update(history)
+                await load_history()
 
         device.task = asyncio.create_task(consume())
 
