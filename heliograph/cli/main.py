@@ -43,11 +43,10 @@ def _serve(args: argparse.Namespace) -> int:
         return 0
     try:
         import uvloop
-
-        uvloop.install()
-    except ImportError:
-        pass
-    asyncio.run(serve_forever(config))
+    except ImportError:  # not on this platform: the standard loop works too
+        asyncio.run(serve_forever(config))
+    else:
+        uvloop.run(serve_forever(config))
     return 0
 
 

@@ -39,6 +39,15 @@ class Socket(Protocol):
     async def close(self, *, code: int = ..., message: bytes = ...) -> bool: ...
 
 
+class Writer(Protocol):
+    """What the hub needs of a socket's transport (asyncio's, or uvloop's, which does not
+    subclass asyncio.WriteTransport)."""
+
+    def write(self, data: bytes) -> None: ...
+    def is_closing(self) -> bool: ...
+    def get_write_buffer_size(self) -> int: ...
+
+
 class Connection:
     """One WebSocket of one session. Frames queued while a write is in progress go out
     together as one JSON array: fewer writes under load, same order."""
@@ -61,7 +70,7 @@ class Connection:
         user_id: int,
         session_id: int,
         text_opcode: Any,
-        transport: asyncio.WriteTransport | None = None,
+        transport: Writer | None = None,
     ) -> None:
         self.ws = ws
         self.user_id = user_id

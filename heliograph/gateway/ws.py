@@ -73,7 +73,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         caller.user_id,
         caller.session_id,
         WSMsgType.TEXT,
-        transport if isinstance(transport, asyncio.WriteTransport) else None,
+        transport if hasattr(transport, "get_write_buffer_size") else None,
     )
     # Registered before the state is read, so no update falls between the two; frames wait
     # behind "ready".
