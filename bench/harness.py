@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -24,7 +25,9 @@ SCENARIOS = ("pairs", "group", "channel", "idle", "catchup", "http")
 SCALED = ("pairs", "group")  # run once per worker count
 
 
-def _runner(name: str, quick: bool) -> Callable[[ScenarioContext], Awaitable[Outcome]]:
+def _runner(
+    name: str, quick: bool, group_rate: float | None = None
+) -> Callable[[ScenarioContext], Awaitable[Outcome]]:
     """The scenario's run function with its full or quick options."""
     if name == "pairs":
         from bench.scenarios.pairs import PairsOptions, run_pairs
@@ -39,6 +42,8 @@ def _runner(name: str, quick: bool) -> Callable[[ScenarioContext], Awaitable[Out
         from bench.scenarios.group import GroupOptions, run_group
 
         go = GroupOptions(members=200, posts=20, rate=10.0) if quick else GroupOptions()
+        if group_rate is not None:
+            go = dataclasses.replace(go, rate=group_rate, posts=int(group_rate * 5))
         return lambda ctx: run_group(ctx, go)
     if name == "channel":
         from bench.scenarios.channel import ChannelScenarioOptions, run_channel_scenario
@@ -75,6 +80,7 @@ async def run_all(
     pin: bool,
     postgres_url: str,
     json_path: str | None,
+    group_rate: float | None = None,
 ) -> int:
     machine = machine_facts()
     print(
@@ -91,7 +97,7 @@ async def run_all(
             ctx = ScenarioContext(store=store, workers=count, pin=pin, postgres_url=postgres_url)
             started = time.monotonic()
             try:
-                outcome = await _runner(name, quick)(ctx)
+                outcome = await _runner(name, quick, group_rate)(ctx)
             except Exception as e:  # one scenario failing does not stop the others
                 failures += 1
                 print(f"\n{name} (workers {count}) FAILED: {e!r}", flush=True)
@@ -145,6 +151,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-pin", action="store_true", help="do not pin server and load to cores")
     p.add_argument("--postgres-url", default=POSTGRES_ADMIN_URL)
     p.add_argument("--json", help="also append the JSON lines to this file")
+    p.add_argument(
+        "--group-rate", type=float, help="posts a second in the group scenario (default 40)"
+    )
     return p.parse_args(argv)
 
 
@@ -160,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
             not a.no_pin,
             a.postgres_url,
             a.json,
+            a.group_rate,
         )
     )
 
