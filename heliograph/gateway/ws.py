@@ -53,7 +53,9 @@ async def _authenticate(gw: Gateway, request: web.Request, ws: web.WebSocketResp
 
 async def websocket(request: web.Request) -> web.WebSocketResponse:
     gw: Gateway = request.app[GATEWAY]
-    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=gw.app.limits.body_bytes)
+    # No permessage-deflate: each compressing socket would hold zlib state of hundreds of
+    # KiB, and our frames are small JSON.
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=gw.app.limits.body_bytes, compress=False)
     await ws.prepare(request)
     try:
         caller = await _authenticate(gw, request, ws)
