@@ -236,9 +236,7 @@ async def erase_user(app: App, user_id: int) -> None:
             await messaging.delete_for_everyone(app, tx, outbox, access, ids, None)
         await chats.leave_all_groups(tx, user_id)
         ended = await sessions.delete_others(tx, user_id, None)
-        for table in ("contacts", "drafts", "updates", "reactions", "hidden_messages"):
-            await tx.execute(f"DELETE FROM {table} WHERE user_id = ?", user_id)
-        await tx.execute("DELETE FROM contacts WHERE contact_id = ?", user_id)
+        await users.erase_private_data(tx, user_id)
         await users.mark_deleted(tx, user_id)
     outbox.revoke(user_id, ended)
     outbox.publish(app.bus)

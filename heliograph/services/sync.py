@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,35 +91,59 @@ async def _hydrate(
     return update
 
 
-async def get_difference(app: App, caller: Caller, pts: int, limit: int = 100) -> Difference:
+def _check_limit(app: App, limit: int) -> None:
     if limit < 1 or limit > app.limits.difference_max:
         raise HeliographError(
             ErrorCode.INVALID_PARAMS, f"limit must be 1 to {app.limits.difference_max}"
         )
-    async with app.db.read() as conn:
-        head = await updates.head(conn, caller.user_id)
-        state = State(pts=head, date=app.now())
-        if pts < 0 or pts > head:
-            raise HeliographError(
-                ErrorCode.PTS_INVALID, f"pts must be between 0 and the current {head}"
-            )
-        if head - pts > app.limits.difference_too_long:
-            return Difference(state=state, too_long=True)
-        rows = await updates.since(conn, caller.user_id, pts, limit)
-        hydrated = await _hydrate_page(conn, caller, rows)
+
+
+async def _difference(
+    app: App,
+    conn: Conn,
+    caller: Caller,
+    head: int,
+    pts: int,
+    fetch: Callable[[], Awaitable[list[Row]]],
+    box: int | None,
+) -> Difference:
+    """One page of a box after `pts`, whichever box it is."""
+    if pts < 0 or pts > head:
+        raise HeliographError(
+            ErrorCode.PTS_INVALID, f"pts must be between 0 and the current {head}"
+        )
+    now = app.now()
+    if head - pts > app.limits.difference_too_long:
+        return Difference(state=State(pts=head, date=now), too_long=True)
+    rows = await fetch()
+    hydrated = await _hydrate_page(conn, caller, rows)
+    if box is not None:
+        hydrated = [{**u, "box": box} for u in hydrated]
     # No rows but a head further on means a hole (pruned updates): jump to the head.
     last = rows[-1]["pts"] if rows else head
-    return Difference(updates=hydrated, state=State(pts=last, date=state.date), more=last < head)
+    return Difference(updates=hydrated, state=State(pts=last, date=now), more=last < head)
+
+
+async def get_difference(app: App, caller: Caller, pts: int, limit: int = 100) -> Difference:
+    _check_limit(app, limit)
+    async with app.db.read() as conn:
+        head = await updates.head(conn, caller.user_id)
+        return await _difference(
+            app,
+            conn,
+            caller,
+            head,
+            pts,
+            lambda: updates.since(conn, caller.user_id, pts, limit),
+            None,
+        )
 
 
 async def get_channel_difference(
     app: App, caller: Caller, chat_id: int, pts: int, limit: int = 100
 ) -> Difference:
     """The same for a large chat's own box. Members only: a banned member reads nothing new."""
-    if limit < 1 or limit > app.limits.difference_max:
-        raise HeliographError(
-            ErrorCode.INVALID_PARAMS, f"limit must be 1 to {app.limits.difference_max}"
-        )
+    _check_limit(app, limit)
     async with app.db.read() as conn:
         access = await load_access(conn, caller, chat_id)
         if not access.is_large:
@@ -126,15 +151,12 @@ async def get_channel_difference(
                 ErrorCode.BAD_REQUEST, "this chat has no box of its own: use getDifference"
             )
         head = await updates.chat_head(conn, chat_id)
-        state = State(pts=head, date=app.now())
-        if pts < 0 or pts > head:
-            raise HeliographError(
-                ErrorCode.PTS_INVALID, f"pts must be between 0 and the current {head}"
-            )
-        if head - pts > app.limits.difference_too_long:
-            return Difference(state=state, too_long=True)
-        rows = await updates.chat_since(conn, chat_id, pts, limit)
-        hydrated = [{**u, "box": chat_id} for u in await _hydrate_page(conn, caller, rows)]
-    # No rows but a head further on means a hole (pruned updates): jump to the head.
-    last = rows[-1]["pts"] if rows else head
-    return Difference(updates=hydrated, state=State(pts=last, date=state.date), more=last < head)
+        return await _difference(
+            app,
+            conn,
+            caller,
+            head,
+            pts,
+            lambda: updates.chat_since(conn, chat_id, pts, limit),
+            chat_id,
+        )

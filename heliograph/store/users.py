@@ -117,6 +117,14 @@ async def next_pts(tx: Conn, user_id: int, count: int = 1) -> int:
     return pts
 
 
+async def erase_private_data(tx: Conn, user_id: int) -> None:
+    """What a deleted account leaves nowhere: contacts (both ways), drafts, its update box,
+    reactions and its "deleted for me" marks."""
+    for table in ("contacts", "drafts", "updates", "reactions", "hidden_messages"):
+        await tx.execute(f"DELETE FROM {table} WHERE user_id = ?", user_id)
+    await tx.execute("DELETE FROM contacts WHERE contact_id = ?", user_id)
+
+
 async def mark_deleted(tx: Conn, user_id: int) -> None:
     await tx.execute(
         "UPDATE users SET username = NULL, username_key = NULL, display_name = '', bio = '',"
