@@ -121,13 +121,17 @@ class World:
                     if r.status >= 500:  # the server is stopping: try again
                         raise aiohttp.ClientError(body)
                 return body["result"] if body["ok"] else None
-            except aiohttp.ClientError:
+            except (aiohttp.ClientError, TimeoutError):
                 await asyncio.sleep(0.05)
         raise AssertionError(f"{method} kept failing")
 
     async def setup(self) -> None:
         await self.start_server()
-        self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True))
+        # A request caught by a restart must fail fast and be retried, not wait minutes.
+        self.http = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(force_close=True),
+            timeout=aiohttp.ClientTimeout(total=5),
+        )
         for name in USERS:
             async with self.http.post(
                 f"{self.url}/api/signUp",
@@ -144,6 +148,7 @@ class World:
                     gap_timeout=0.2,
                     reconnect_delay=0.05,
                     max_reconnect_delay=0.5,
+                    request_timeout=5,
                 )
                 await client.sign_in(name, PASSWORD)
                 await client.close()
@@ -166,6 +171,7 @@ class World:
             gap_timeout=0.2,
             reconnect_delay=0.05,
             max_reconnect_delay=0.5,
+            request_timeout=5,
         )
         await client.connect()
         device.client = client
@@ -339,9 +345,12 @@ async def test_every_device_converges_to_the_server(
         await _reset_postgres(config.database_url)
     world = World(config, folder)
     try:
-        await world.setup()
-        for op in operations:
-            await world.run(op)
-        await world.settle_and_check()
+        # A hang is a failure with the history that caused it, never a stuck test run.
+        async with asyncio.timeout(90):
+            await world.setup()
+            for op in operations:
+                await world.run(op)
+            await world.settle_and_check()
     finally:
-        await world.close()
+        async with asyncio.timeout(30):
+            await world.close()
