@@ -33,3 +33,25 @@ class Limits:
     chat_about_max: int = 255
     members_per_request: int = 200
     admin_title_max: int = 16
+    # files and media
+    file_size: int = 2 * 1024**3
+    upload_part_size: int = 512 * 1024
+    upload_ttl_seconds: int = 24 * 3600
+    uploads_per_user: int = 20
+    file_name_max: int = 255
+    album_max: int = 10
+    photo_pixels_max: int = 40_000_000
+    photo_side_max: int = 10_000
+    waveform_samples: int = 100
+    sticker_side: int = 512
+    sticker_static_bytes: int = 512 * 1024
+    sticker_video_bytes: int = 256 * 1024
+    sticker_video_seconds: float = 3.0
+    stickers_per_set: int = 120
+    sticker_emoji_max: int = 20
+    sticker_set_title_max: int = 64
+    installed_sticker_sets_max: int = 200
+    link_preview_bytes: int = 1024 * 1024
+    link_preview_image_bytes: int = 5 * 1024 * 1024
+    link_preview_seconds: float = 5.0
+    link_preview_redirects: int = 5
