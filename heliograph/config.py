@@ -30,11 +30,30 @@ class Config:
     log_json: bool = False
     shutdown_timeout: float = 10.0
     large_chat_threshold: int = 200
+    # Empty: files in data_dir/blobs. Or file:///path, or an S3-compatible bucket:
+    # s3://bucket/prefix?endpoint=https://host&region=us-east-1 (keys below, or AWS_* env)
+    storage_url: str = ""
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    # where uploads in progress are kept; nodes behind one load balancer share it
+    upload_dir: str = ""
+    link_previews: bool = True
+    # hosts, addresses or networks link previews may fetch although they are private
+    # (comma-separated); everything on loopback and private networks is refused otherwise
+    link_preview_allowlist: str = ""
     workers: int = 1
     # set for the worker processes of `serve --workers`: they share one listening port
     reuse_port: bool = False
     limits: Limits = field(default_factory=Limits)
     rates: dict[str, Rate] = field(default_factory=lambda: dict(DEFAULT_RATES))
+
+    @property
+    def effective_upload_dir(self) -> Path:
+        return Path(self.upload_dir) if self.upload_dir else self.data_dir / "uploads"
+
+    @property
+    def preview_allowlist(self) -> list[str]:
+        return [h.strip() for h in self.link_preview_allowlist.split(",") if h.strip()]
 
     @property
     def effective_database_url(self) -> str:

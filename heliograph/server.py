@@ -16,12 +16,15 @@ from heliograph.bus import create_bus
 from heliograph.config import Config
 from heliograph.gateway.http import build_web_app
 from heliograph.gateway.state import Gateway
-from heliograph.services import profiles
-from heliograph.services.context import App, Settings
+from heliograph.media.linkpreview import PreviewFetcher
+from heliograph.media.storage import create_blob_store
+from heliograph.services import files, profiles
+from heliograph.services.context import App, Settings, Storage
 from heliograph.store.db import open_database
 from heliograph.store.migrate import migrate
 
 log = logging.getLogger("heliograph.server")
+CLEANUP_INTERVAL = 600.0
 
 
 class Server:
@@ -29,15 +32,27 @@ class Server:
         self.config = config
         self.db = open_database(config.effective_database_url)
         self.bus = create_bus(config.bus_url or None, channel=config.bus_channel)
+        blobs = create_blob_store(
+            config.storage_url,
+            config.data_dir,
+            access_key=config.s3_access_key,
+            secret_key=config.s3_secret_key,
+        )
+        previews = None
+        if config.link_previews:
+            previews = PreviewFetcher(config.limits, allowlist=config.preview_allowlist)
         self.app = App(
             db=self.db,
             bus=self.bus,
             limits=config.limits,
             settings=Settings(large_chat_threshold=config.large_chat_threshold),
+            storage=Storage(blobs, config.effective_upload_dir),
+            previews=previews,
         )
         self.gateway = Gateway(self.app, config.rates)
         self._runner: web.AppRunner | None = None
         self._presence_task: asyncio.Task[None] | None = None
+        self._cleanup_task: asyncio.Task[None] | None = None
         self.port = config.port
 
     async def start(self) -> None:
@@ -67,6 +82,7 @@ class Server:
         if server is not None and server.sockets:
             self.port = server.sockets[0].getsockname()[1]
         self._presence_task = asyncio.create_task(self._renew_presence())
+        self._cleanup_task = asyncio.create_task(self._remove_abandoned_uploads())
         self.gateway.ready = True
         scheme = "https" if self.config.tls_cert else "http"
         log.info("serving on %s://%s:%s", scheme, self.config.host, self.port)
@@ -80,6 +96,16 @@ class Server:
             except Exception:
                 log.exception("renewing presence failed")
 
+    async def _remove_abandoned_uploads(self) -> None:
+        while True:
+            try:
+                removed = await files.remove_expired_uploads(self.app)
+                if removed:
+                    log.info("removed %d abandoned uploads", removed)
+            except Exception:
+                log.exception("removing abandoned uploads failed")
+            await asyncio.sleep(CLEANUP_INTERVAL)
+
     def _tls(self) -> ssl.SSLContext | None:
         if not self.config.tls_cert:
             return None
@@ -89,14 +115,19 @@ class Server:
 
     async def stop(self) -> None:
         self.gateway.closing = True
-        if self._presence_task is not None:
-            self._presence_task.cancel()
+        for task in (self._presence_task, self._cleanup_task, *self.app.tasks):
+            if task is not None:
+                task.cancel()
         for ws in list(self.gateway.sockets):
             with contextlib.suppress(Exception):
                 await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
         if self._runner is not None:
             await self._runner.cleanup()  # waits for requests in flight
         await self.bus.close()  # sends what is queued, with a time limit
+        if self.app.previews is not None:
+            await self.app.previews.close()
+        if self.app.storage is not None:
+            await self.app.storage.blobs.close()
         await self.db.close()
 
 

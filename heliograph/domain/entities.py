@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from heliograph.domain.media import LinkPreview, Media, ProfilePhoto
+
 
 class Visibility(StrEnum):
     """Who may see something of a user (last-seen time)."""
@@ -93,6 +95,10 @@ class Message:
     views: int | None = None
     reply_count: int = 0
     discussion: Discussion | None = None
+    media: Media | None = None
+    # messages of one album share it
+    grouped_id: int | None = None
+    link_preview: LinkPreview | None = None
 
 
 @dataclass(slots=True)
@@ -107,6 +113,7 @@ class User:
     online: bool | None = None
     last_seen: int | None = None
     deleted: bool = False
+    photo: ProfilePhoto | None = None
 
 
 @dataclass(slots=True)
@@ -125,6 +132,7 @@ class Account:
     bio: str
     privacy: PrivacySettings
     created_at: int
+    photo: ProfilePhoto | None = None
 
 
 @dataclass(slots=True)
@@ -171,6 +179,7 @@ class Chat:
     slow_mode_seconds: int = 0
     linked_chat_id: int | None = None
     signatures: bool = False
+    photo: ProfilePhoto | None = None
 
 
 @dataclass(slots=True)

@@ -8,25 +8,14 @@ from typing import Any
 from aiohttp import web
 
 from heliograph.domain.errors import ErrorCode, HeliographError
-from heliograph.gateway import docs
+from heliograph.gateway import docs, files
 from heliograph.gateway.dispatch import encode, parse_json
+from heliograph.gateway.responses import error_response
 from heliograph.gateway.state import GATEWAY, Gateway
 from heliograph.gateway.ws import websocket
 
 log = logging.getLogger("heliograph.http")
 JSON = "application/json"
-
-
-def _error_response(error: HeliographError) -> web.Response:
-    headers = {}
-    if error.code is ErrorCode.FLOOD_WAIT:
-        headers["Retry-After"] = str(error.extra.get("retry_after", 1))
-    return web.Response(
-        body=encode({"ok": False, "error": error.to_dict()}),
-        status=error.code.status,
-        content_type=JSON,
-        headers=headers,
-    )
 
 
 async def api_call(request: web.Request) -> web.Response:
@@ -48,7 +37,7 @@ async def api_call(request: web.Request) -> web.Response:
             ip=request.remote or "",
         )
     except HeliographError as e:
-        return _error_response(e)
+        return error_response(e)
     return web.Response(body=encode({"ok": True, "result": result}), content_type=JSON)
 
 
@@ -73,6 +62,7 @@ def build_web_app(gateway: Gateway) -> web.Application:
         web.get("/api/ws", websocket),
         web.post("/api/{method}", api_call),
     ]
+    routes += files.routes()
     routes += docs.routes()
     web_app.add_routes(routes)
     return web_app

@@ -24,6 +24,8 @@ DEFAULT_RATES: dict[str, Rate] = {
     "poll": Rate(2, 20),
     # sign-in attempts per address: argon2 is deliberately slow, and guessing must be too
     "auth": Rate(1, 20),
+    # parts of uploads and file downloads: many small requests carry one big file
+    "files": Rate(1000, 2000),
 }
 
 

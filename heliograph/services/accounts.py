@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from heliograph.domain.entities import Account, PrivacySettings, Reachability, Session, Visibility
 from heliograph.domain.errors import ErrorCode, HeliographError
+from heliograph.domain.media import ProfilePhoto
 from heliograph.domain.text import canonical_username
 from heliograph.services.context import App, Caller, Outbox
 from heliograph.services.passwords import hash_password, verify_password
@@ -38,6 +39,7 @@ def to_account(row: Row) -> Account:
             private_chats=Reachability(row["privacy_private_chats"]),
         ),
         created_at=row["created_at"],
+        photo=ProfilePhoto.from_json(row["photo"]),
     )
 
 

@@ -3,10 +3,13 @@ that collects a transaction's updates so they are published only after it commit
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -14,6 +17,12 @@ from heliograph.bus import Bus
 from heliograph.domain.limits import Limits
 from heliograph.store import updates
 from heliograph.store.db import Conn, Database
+
+if TYPE_CHECKING:
+    from heliograph.media.linkpreview import PreviewFetcher
+    from heliograph.media.storage import BlobStore
+
+log = logging.getLogger("heliograph.services")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,15 +42,37 @@ class Settings:
 
 
 @dataclass(slots=True)
+class Storage:
+    """Where files live: finished files in the blob store, uploads in progress on disk."""
+
+    blobs: BlobStore
+    upload_dir: Path
+
+
+@dataclass(slots=True)
 class App:
     db: Database
     bus: Bus
     limits: Limits = field(default_factory=Limits)
     settings: Settings = field(default_factory=Settings)
     clock: Callable[[], float] = time.time
+    storage: Storage | None = None
+    previews: PreviewFetcher | None = None
+    # work that outlives the request that started it (link previews); cancelled on stop
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def now(self) -> int:
         return int(self.clock())
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task failed", exc_info=task.exception())
 
 
 # --- bus envelopes --------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import orjson
 
 from heliograph.domain.entities import ChatKind
 from heliograph.domain.errors import ErrorCode, HeliographError
+from heliograph.domain.media import ProfilePhoto
 from heliograph.domain.permissions import (
     AdminRights,
     MemberRights,
@@ -139,7 +140,7 @@ async def add_members(app: App, caller: Caller, chat_id: int, user_ids: list[int
         )
     outbox = Outbox()
     async with app.db.transaction() as tx:
-        access = await _group_access(tx, caller, chat_id)
+        access = await group_access(tx, caller, chat_id)
         require_member_right(access.standing, "invite_users", app.now())
         await _existing_users(tx, user_ids)
         for user_id in user_ids:
@@ -156,7 +157,7 @@ async def add_members(app: App, caller: Caller, chat_id: int, user_ids: list[int
     return added
 
 
-async def _group_access(conn: Conn, caller: Caller, chat_id: int) -> ChatAccess:
+async def group_access(conn: Conn, caller: Caller, chat_id: int) -> ChatAccess:
     access = await load_access(conn, caller, chat_id)
     if access.kind is ChatKind.PRIVATE:
         raise HeliographError(ErrorCode.BAD_REQUEST, "not a group or channel")
@@ -193,7 +194,7 @@ async def edit_info(
 ) -> None:
     outbox = Outbox()
     async with app.db.transaction() as tx:
-        access = await _group_access(tx, caller, chat_id)
+        access = await group_access(tx, caller, chat_id)
         require_member_right(access.standing, "change_info", app.now())
         fields: dict[str, Any] = {}
         if title is not None:
@@ -220,11 +221,26 @@ async def edit_info(
     outbox.publish(app.bus)
 
 
+async def set_photo(app: App, caller: Caller, chat_id: int, photo: ProfilePhoto | None) -> None:
+    outbox = Outbox()
+    async with app.db.transaction() as tx:
+        access = await group_access(tx, caller, chat_id)
+        require_member_right(access.standing, "change_info", app.now())
+        encoded = None if photo is None else orjson.dumps(photo).decode()
+        await members.update_chat(tx, chat_id, photo=encoded)
+        info = {"photo": photo}
+        await _announce_change(app, tx, outbox, access, caller, "photo_changed", info)
+        if access.kind is ChatKind.GROUP:
+            service = {"action": "photo_changed" if photo else "photo_removed", "photo": photo}
+            await store_message(app, tx, outbox, caller, access, "", [], service=service)
+    outbox.publish(app.bus)
+
+
 async def set_chat_username(app: App, caller: Caller, chat_id: int, username: str | None) -> None:
     """Make a group or channel public under a name (shared namespace with users), or private."""
     outbox = Outbox()
     async with app.db.transaction() as tx:
-        access = await _group_access(tx, caller, chat_id)
+        access = await group_access(tx, caller, chat_id)
         require_admin_right(access.standing, "change_info")
         if username is None:
             await members.update_chat(tx, chat_id, username=None, username_key=None)
@@ -247,7 +263,7 @@ async def promote(
         raise HeliographError(ErrorCode.INVALID_PARAMS, "the administrator title is too long")
     outbox = Outbox()
     async with app.db.transaction() as tx:
-        access = await _group_access(tx, caller, chat_id)
+        access = await group_access(tx, caller, chat_id)
         require_admin_right(access.standing, "manage_admins")
         target = standing_of(await _target(tx, access, user_id))
         if not target.is_active():
@@ -284,7 +300,7 @@ async def restrict(
     """Take rights from a member until a date (0: until lifted); all rights back lifts it."""
     outbox = Outbox()
     async with app.db.transaction() as tx:
-        access = await _group_access(tx, caller, chat_id)
+        access = await group_access(tx, caller, chat_id)
         require_admin_right(access.standing, "ban_users")
         target = standing_of(await _target(tx, access, user_id))
         if not target.is_active() or not can_act_on(access.standing, target):
@@ -325,7 +341,7 @@ async def ban(app: App, caller: Caller, chat_id: int, user_id: int) -> None:
     """Remove a user and keep them out: their devices stop receiving the chat at once."""
     outbox = Outbox()
     async with app.db.transaction() as tx:
-        access = await _group_access(tx, caller, chat_id)
+        access = await group_access(tx, caller, chat_id)
         require_admin_right(access.standing, "ban_users")
         if user_id == caller.user_id:
             raise HeliographError(ErrorCode.RIGHT_FORBIDDEN, "you cannot ban yourself")
@@ -343,7 +359,7 @@ async def ban(app: App, caller: Caller, chat_id: int, user_id: int) -> None:
 async def unban(app: App, caller: Caller, chat_id: int, user_id: int) -> None:
     """Lift a ban: the user may join again (they are not added back)."""
     async with app.db.transaction() as tx:
-        access = await _group_access(tx, caller, chat_id)
+        access = await group_access(tx, caller, chat_id)
         require_admin_right(access.standing, "ban_users")
         row = await chats.member_row(tx, chat_id, user_id)
         if row is None or row["role"] != Role.BANNED:
@@ -358,7 +374,7 @@ async def kick(app: App, caller: Caller, chat_id: int, user_id: int) -> None:
     """Remove a member without banning them."""
     outbox = Outbox()
     async with app.db.transaction() as tx:
-        access = await _group_access(tx, caller, chat_id)
+        access = await group_access(tx, caller, chat_id)
         require_admin_right(access.standing, "ban_users")
         target = standing_of(await _target(tx, access, user_id))
         if not target.is_active():
@@ -375,7 +391,7 @@ async def kick(app: App, caller: Caller, chat_id: int, user_id: int) -> None:
 async def leave(app: App, caller: Caller, chat_id: int) -> None:
     outbox = Outbox()
     async with app.db.transaction() as tx:
-        access = await _group_access(tx, caller, chat_id)
+        access = await group_access(tx, caller, chat_id)
         if access.standing.role is Role.OWNER and access.row["member_count"] > 1:
             raise HeliographError(
                 ErrorCode.OWNER_REQUIRED, "transfer ownership before leaving, or delete the chat"
@@ -390,7 +406,7 @@ async def delete_chat(app: App, caller: Caller, chat_id: int) -> None:
     """Delete a group or channel for everyone (owner only)."""
     outbox = Outbox()
     async with app.db.transaction() as tx:
-        access = await _group_access(tx, caller, chat_id)
+        access = await group_access(tx, caller, chat_id)
         if access.standing.role is not Role.OWNER:
             raise HeliographError(ErrorCode.OWNER_REQUIRED, "only the owner deletes the chat")
         data = {"deleted": True}
@@ -402,7 +418,7 @@ async def delete_chat(app: App, caller: Caller, chat_id: int) -> None:
 async def transfer_ownership(app: App, caller: Caller, chat_id: int, user_id: int) -> None:
     outbox = Outbox()
     async with app.db.transaction() as tx:
-        access = await _group_access(tx, caller, chat_id)
+        access = await group_access(tx, caller, chat_id)
         if access.standing.role is not Role.OWNER:
             raise HeliographError(ErrorCode.OWNER_REQUIRED, "only the owner transfers ownership")
         target = standing_of(await _target(tx, access, user_id))
@@ -425,7 +441,7 @@ async def transfer_ownership(app: App, caller: Caller, chat_id: int, user_id: in
 async def set_default_rights(app: App, caller: Caller, chat_id: int, rights: MemberRights) -> None:
     outbox = Outbox()
     async with app.db.transaction() as tx:
-        access = await _group_access(tx, caller, chat_id)
+        access = await group_access(tx, caller, chat_id)
         require_admin_right(access.standing, "ban_users")
         value = orjson.dumps(asdict(rights)).decode()
         await members.update_chat(tx, chat_id, default_rights=value)
@@ -443,7 +459,7 @@ async def set_chat_settings(
 ) -> None:
     outbox = Outbox()
     async with app.db.transaction() as tx:
-        access = await _group_access(tx, caller, chat_id)
+        access = await group_access(tx, caller, chat_id)
         require_admin_right(access.standing, "change_info")
         fields: dict[str, Any] = {}
         if slow_mode_seconds is not None:
@@ -468,12 +484,12 @@ async def set_chat_settings(
 async def link_discussion(app: App, caller: Caller, channel_id: int, group_id: int | None) -> None:
     """Link a group to a channel: every new post gets a comment thread there."""
     async with app.db.transaction() as tx:
-        channel = await _group_access(tx, caller, channel_id)
+        channel = await group_access(tx, caller, channel_id)
         if channel.kind is not ChatKind.CHANNEL:
             raise HeliographError(ErrorCode.BAD_REQUEST, "discussions are linked to channels")
         require_admin_right(channel.standing, "change_info")
         if group_id is not None:
-            group = await _group_access(tx, caller, group_id)
+            group = await group_access(tx, caller, group_id)
             if group.kind is not ChatKind.GROUP:
                 raise HeliographError(ErrorCode.BAD_REQUEST, "a discussion is a group")
             require_admin_right(group.standing, "change_info")
@@ -497,7 +513,7 @@ async def get_members(
     if which not in members.FILTERS or not 1 <= limit <= 200:
         raise HeliographError(ErrorCode.INVALID_PARAMS, "bad filter or limit")
     async with app.db.read() as conn:
-        access = await _group_access(conn, caller, chat_id)
+        access = await group_access(conn, caller, chat_id)
         admins_only = which in ("banned", "restricted") or (
             access.kind is ChatKind.CHANNEL and which != "admins"
         )
@@ -543,7 +559,7 @@ async def get_admin_log(
     if not 1 <= limit <= 100:
         raise HeliographError(ErrorCode.INVALID_PARAMS, "limit must be 1 to 100")
     async with app.db.read() as conn:
-        access = await _group_access(conn, caller, chat_id)
+        access = await group_access(conn, caller, chat_id)
         if not access.standing.is_admin():
             raise HeliographError(ErrorCode.ADMIN_REQUIRED, "only administrators see the log")
         rows = await members.admin_log(conn, chat_id, before_id, limit)

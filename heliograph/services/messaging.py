@@ -8,11 +8,13 @@ from typing import Any
 
 from heliograph.domain.entities import ChatKind, ForwardOrigin, Message, MessageEntity
 from heliograph.domain.errors import ErrorCode, HeliographError
+from heliograph.domain.media import Media, file_ids
 from heliograph.domain.permissions import Role, check_can_send, require_admin_right
 from heliograph.domain.text import hashtags, merge_entities, normalize_for_search, utf16_len
+from heliograph.services import previews
 from heliograph.services.chats import ChatAccess, Position, fan_out, load_access, system_access
 from heliograph.services.context import App, Caller, Outbox
-from heliograph.store import chats, messages, users
+from heliograph.store import chats, files, messages, users
 from heliograph.store.db import Conn
 
 LINK_ENTITIES = frozenset({"url", "text_link"})
@@ -40,6 +42,20 @@ class Changed:
 def changed(position: Position | None) -> Changed:
     assert position is not None, "the caller is a recipient of their own change"
     return Changed(position.pts, 1, position.box)
+
+
+def check_caption(app: App, text: str, entities: list[MessageEntity]) -> list[MessageEntity]:
+    """A media message's caption: may be empty, at most `caption_length` long."""
+    if utf16_len(text) > app.limits.caption_length:
+        raise HeliographError(
+            ErrorCode.MESSAGE_TOO_LONG,
+            f"a caption may have at most {app.limits.caption_length} characters",
+        )
+    if not text.strip():
+        if entities:
+            raise HeliographError(ErrorCode.ENTITIES_INVALID, "an empty caption has no entities")
+        return []
+    return merge_entities(text, entities, app.limits)
 
 
 def check_text(app: App, text: str, entities: list[MessageEntity]) -> list[MessageEntity]:
@@ -110,6 +126,9 @@ async def store_message(
     random_id: int | None = None,
     service: dict[str, Any] | None = None,
     anonymous: bool = False,
+    media: Media | None = None,
+    grouped_id: int | None = None,
+    no_link_preview: bool = False,
 ) -> Sent:
     """Write one message and its update; the caller has checked every right."""
     now = app.now()
@@ -136,7 +155,12 @@ async def store_message(
         service=service,
         anonymous=anonymous,
         signature=signature,
+        media=media,
+        grouped_id=grouped_id,
+        no_link_preview=no_link_preview,
     )
+    if media is not None:
+        await files.attach(tx, chat_id, message_id, file_ids(media))
     if reply_to is not None:
         await messages.count_reply(tx, chat_id, reply_to)
     tags = hashtags(text)
@@ -158,6 +182,8 @@ async def store_message(
         sender_chat_id=chat_id if anonymous else None,
         signature=signature,
         views=1 if access.kind is ChatKind.CHANNEL and service is None else None,
+        media=media,
+        grouped_id=grouped_id,
     )
     if message.views:
         await messages.count_view(tx, chat_id, message_id, caller.user_id)
@@ -214,6 +240,8 @@ async def _open_discussion(
         post.entities,
         forward=origin,
         anonymous=True,
+        media=post.media,
+        grouped_id=post.grouped_id,
     )
     await messages.set_discussion(tx, access.chat_id, post.id, group_id, copy.message.id)
     post.discussion = None  # filled in on the next read; the live update carries the post
@@ -262,8 +290,13 @@ async def send_message(
     reply_to_message_id: int | None = None,
     random_id: int | None = None,
     anonymous: bool = False,
+    *,
+    media: Media | None = None,
+    no_link_preview: bool = False,
 ) -> Sent:
-    checked = check_text(app, text, entities or [])
+    """Send a text message, or with `media` a media message whose text is its caption."""
+    check = check_text if media is None else check_caption
+    checked = check(app, text, entities or [])
     outbox = Outbox()
     async with app.db.transaction() as tx:
         if random_id is not None:
@@ -271,13 +304,9 @@ async def send_message(
             if earlier is not None:
                 return Sent(await visible_message(tx, caller, *earlier), None, 0)
         access = await load_access(tx, caller, chat_id)
-        await check_can_write(app, tx, caller, access, checked)
-        if anonymous and not access.standing.admin().post_anonymously:
-            raise HeliographError(
-                ErrorCode.ADMIN_REQUIRED, "posting anonymously needs that administrator right"
-            )
-        if reply_to_message_id is not None:
-            await visible_message(tx, caller, chat_id, reply_to_message_id)
+        await check_sendable(
+            app, tx, caller, access, checked, media, anonymous, reply_to_message_id
+        )
         sent = await store_message(
             app,
             tx,
@@ -289,9 +318,34 @@ async def send_message(
             reply_to=reply_to_message_id,
             random_id=random_id,
             anonymous=anonymous,
+            media=media,
+            no_link_preview=no_link_preview,
         )
     outbox.publish(app.bus)
+    if media is None and not no_link_preview:
+        previews.schedule(app, caller, sent.message)
     return sent
+
+
+async def check_sendable(
+    app: App,
+    tx: Conn,
+    caller: Caller,
+    access: ChatAccess,
+    entities: list[MessageEntity],
+    media: Media | None,
+    anonymous: bool,
+    reply_to: int | None,
+) -> None:
+    await check_can_write(
+        app, tx, caller, access, entities, None if media is None else media.type.value
+    )
+    if anonymous and not access.standing.admin().post_anonymously:
+        raise HeliographError(
+            ErrorCode.ADMIN_REQUIRED, "posting anonymously needs that administrator right"
+        )
+    if reply_to is not None:
+        await visible_message(tx, caller, access.chat_id, reply_to)
 
 
 def check_ids(app: App, ids: list[int]) -> None:
@@ -318,7 +372,15 @@ async def forward_messages(
         if not originals:
             raise HeliographError(ErrorCode.MESSAGE_NOT_FOUND, "no message to forward")
         hydrated = await messages.hydrate(tx, from_chat_id, originals)
-        await check_can_write(app, tx, caller, target, [e for m in hydrated for e in m.entities])
+        kinds = [m.media.type.value for m in hydrated if m.media is not None]
+        await check_can_write(
+            app,
+            tx,
+            caller,
+            target,
+            [e for m in hydrated for e in m.entities],
+            media=kinds[0] if kinds else None,
+        )
         for original in hydrated:
             origin = original.forward_origin or await _origin_of(tx, original)
             sent.append(
@@ -331,6 +393,7 @@ async def forward_messages(
                     original.text,
                     original.entities,
                     forward=origin,
+                    media=original.media,
                 )
             )
     outbox.publish(app.bus)
@@ -361,11 +424,12 @@ async def edit_message(
     text: str,
     entities: list[MessageEntity] | None = None,
 ) -> Changed:
-    checked = check_text(app, text, entities or [])
     outbox = Outbox()
     async with app.db.transaction() as tx:
         access = await load_access(tx, caller, chat_id)
         message = await visible_message(tx, caller, chat_id, message_id)
+        check = check_caption if message.media is not None else check_text
+        checked = check(app, text, entities or [])
         author = await messages.sender_of(tx, chat_id, message_id)
         may_edit = author == caller.user_id or (
             access.kind is ChatKind.CHANNEL and access.standing.admin().edit_messages
@@ -380,6 +444,7 @@ async def edit_message(
         await messages.edit(tx, chat_id, message_id, text, checked, normalize_for_search(text), now)
         await messages.replace_hashtags(tx, chat_id, message_id, hashtags(text), message.date)
         message.text, message.entities, message.edit_date = text, checked, now
+        refresh_preview = message.media is None
         position = await fan_out(
             tx,
             outbox,
@@ -391,6 +456,8 @@ async def edit_message(
             now,
         )
     outbox.publish(app.bus)
+    if refresh_preview:
+        previews.schedule(app, caller, message)
     return changed(position)
 
 

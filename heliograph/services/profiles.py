@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from heliograph.domain.entities import Account, Reachability, User, Visibility
 from heliograph.domain.errors import ErrorCode, HeliographError
+from heliograph.domain.media import ProfilePhoto
 from heliograph.domain.text import canonical_username, escape_like
 from heliograph.services.accounts import to_account
 from heliograph.services.context import App, Caller, Outbox
@@ -34,6 +35,7 @@ def to_user(app: App, row: Row, viewer_id: int, is_contact: bool, target_has_vie
         is_contact=is_contact,
         online=online,
         last_seen=last_seen,
+        photo=ProfilePhoto.from_json(row["photo"]),
     )
 
 

@@ -6,6 +6,7 @@ import orjson
 
 from heliograph.domain.entities import Chat, ChatKind, Draft, Message, MessageEntity
 from heliograph.domain.errors import ErrorCode, HeliographError
+from heliograph.domain.media import ProfilePhoto
 from heliograph.domain.text import escape_like, normalize_for_search
 from heliograph.services.chats import load_access, peer_of
 from heliograph.services.context import App, Caller
@@ -40,8 +41,10 @@ async def _to_chats(conn: Conn, caller: Caller, rows: list[Row]) -> list[Chat]:
         kind = ChatKind(r["kind"])
         peer = peers.get(chat_id)
         title = r["title"]
+        photo = r["photo"]
         if peer is not None:
             peer_row = names.get(peer)
+            photo = None if peer_row is None else peer_row["photo"]
             title = (
                 "Deleted account"
                 if peer_row is None or peer_row["deleted"]
@@ -79,6 +82,7 @@ async def _to_chats(conn: Conn, caller: Caller, rows: list[Row]) -> list[Chat]:
                 slow_mode_seconds=r["slow_mode_seconds"],
                 linked_chat_id=r["linked_chat_id"],
                 signatures=bool(r["signatures"]),
+                photo=ProfilePhoto.from_json(photo),
             )
         )
     return result

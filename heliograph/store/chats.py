@@ -68,7 +68,7 @@ CHAT_COLUMNS = (
     "c.id, c.kind, c.private_key, c.title, c.about, c.username, c.created_at,"
     " c.last_message_id, c.last_activity, c.is_large, c.pts, c.member_count, c.owner_id,"
     " c.default_rights, c.slow_mode_seconds, c.signatures, c.linked_chat_id, c.max_read_id,"
-    " c.deleted"
+    " c.deleted, c.photo"
 )
 MEMBER_COLUMNS = (
     "m.user_id, m.role, m.admin_rights, m.admin_title, m.restrictions, m.restricted_until,"

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import orjson
+from pydantic import TypeAdapter
 
 from heliograph.domain.entities import (
     Discussion,
@@ -14,12 +15,16 @@ from heliograph.domain.entities import (
     MessageEntity,
     Reaction,
 )
+from heliograph.domain.media import LinkPreview, Media
 from heliograph.store.db import Conn, Row
+
+MEDIA = TypeAdapter(Media)
+PREVIEW = TypeAdapter(LinkPreview)
 
 _COLUMNS = (
     "m.chat_id, m.id, m.sender_id, m.date, m.text, m.entities, m.reply_to_id, m.forward,"
     " m.edit_date, m.service, m.anonymous, m.signature, m.views, m.reply_count,"
-    " m.discussion_chat_id, m.discussion_message_id"
+    " m.discussion_chat_id, m.discussion_message_id, m.media, m.grouped_id, m.link_preview"
 )
 _VISIBLE = (
     " NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = ?"
@@ -47,11 +52,14 @@ async def insert(
     service: dict[str, Any] | None = None,
     anonymous: bool = False,
     signature: str | None = None,
+    media: Media | None = None,
+    grouped_id: int | None = None,
+    no_link_preview: bool = False,
 ) -> None:
     await tx.execute(
         "INSERT INTO messages (chat_id, id, sender_id, date, text, entities, reply_to_id,"
-        " forward, search_text, random_id, service, anonymous, signature)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " forward, search_text, random_id, service, anonymous, signature, media, grouped_id,"
+        " no_link_preview) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         chat_id,
         message_id,
         sender_id,
@@ -65,6 +73,9 @@ async def insert(
         None if service is None else orjson.dumps(service).decode(),
         int(anonymous),
         signature,
+        None if media is None else orjson.dumps(media).decode(),
+        grouped_id,
+        int(no_link_preview),
     )
 
 
@@ -181,6 +192,7 @@ async def delete(tx: Conn, chat_id: int, ids: list[int]) -> None:
         ("mentions", "message_id"),
         ("hashtags", "message_id"),
         ("message_views", "message_id"),
+        ("message_files", "message_id"),
     ):
         await tx.execute(
             f"DELETE FROM {table} WHERE chat_id = ? AND {column} IN ({_marks(ids)})",
@@ -327,6 +339,11 @@ def to_message(
         views=row["views"] or None,
         reply_count=row["reply_count"],
         discussion=discussion,
+        media=None if row["media"] is None else MEDIA.validate_json(row["media"]),
+        grouped_id=row["grouped_id"],
+        link_preview=(
+            None if row["link_preview"] is None else PREVIEW.validate_json(row["link_preview"])
+        ),
     )
 
 
@@ -429,3 +446,23 @@ async def count_view(tx: Conn, chat_id: int, message_id: int, user_id: int) -> b
             message_id,
         )
     return added > 0
+
+
+async def set_link_preview(
+    tx: Conn, chat_id: int, message_id: int, preview: LinkPreview | None
+) -> None:
+    await tx.execute(
+        "UPDATE messages SET link_preview = ? WHERE chat_id = ? AND id = ?",
+        None if preview is None else orjson.dumps(preview).decode(),
+        chat_id,
+        message_id,
+    )
+
+
+async def ids_in_group(conn: Conn, chat_id: int, grouped_id: int) -> list[int]:
+    rows = await conn.fetch(
+        "SELECT id FROM messages WHERE chat_id = ? AND grouped_id = ? ORDER BY id",
+        chat_id,
+        grouped_id,
+    )
+    return [r["id"] for r in rows]

@@ -9,7 +9,7 @@ from heliograph.store.db import Conn, Row
 _USER_COLUMNS = (
     "id, username, display_name, bio, created_at, last_seen_at, online_until, disabled, deleted,"
     " is_admin, "
-    "privacy_last_seen, privacy_private_chats, pts"
+    "privacy_last_seen, privacy_private_chats, pts, photo"
 )
 
 
@@ -120,7 +120,14 @@ async def next_pts(tx: Conn, user_id: int, count: int = 1) -> int:
 async def erase_private_data(tx: Conn, user_id: int) -> None:
     """What a deleted account leaves nowhere: contacts (both ways), drafts, its update box,
     reactions and its "deleted for me" marks."""
-    for table in ("contacts", "drafts", "updates", "reactions", "hidden_messages"):
+    for table in (
+        "contacts",
+        "drafts",
+        "updates",
+        "reactions",
+        "hidden_messages",
+        "installed_sticker_sets",
+    ):
         await tx.execute(f"DELETE FROM {table} WHERE user_id = ?", user_id)
     await tx.execute("DELETE FROM contacts WHERE contact_id = ?", user_id)
 
@@ -128,7 +135,7 @@ async def erase_private_data(tx: Conn, user_id: int) -> None:
 async def mark_deleted(tx: Conn, user_id: int) -> None:
     await tx.execute(
         "UPDATE users SET username = NULL, username_key = NULL, display_name = '', bio = '',"
-        " password_hash = '', deleted = 1, disabled = 1 WHERE id = ?",
+        " password_hash = '', photo = NULL, deleted = 1, disabled = 1 WHERE id = ?",
         user_id,
     )
 

@@ -123,6 +123,7 @@ def load_all() -> dict[str, Method]:
         contacts,
         groups,
         invites,
+        media,
         sync,
     )
 

@@ -161,6 +161,7 @@ class SendMessage(Params):
     reply_to_message_id: Id | None = None
     random_id: Annotated[int, Field(ge=-(2**63), le=2**63 - 1)] | None = None
     anonymous: bool = False
+    no_link_preview: bool = False
 
 
 @method("sendMessage", SendMessage, SentMessage, group="Messages", rate="send")
@@ -172,7 +173,11 @@ async def send_message(ctx: Context, p: SendMessage) -> SentMessage:
     Give a `random_id` to make retries safe: a send repeated with the same `random_id`
     returns the message already stored instead of sending it twice. In groups, members
     mentioned or replied to are notified; `anonymous` posts as the group (administrators
-    with the `post_anonymously` right). In channels only administrators post."""
+    with the `post_anonymously` right). In channels only administrators post.
+
+    When the text holds a link, the server fetches a preview of the page and adds it to the
+    message a moment later (an `edit_message` update with `link_preview`), unless
+    `no_link_preview` is set."""
     sent = await messaging.send_message(
         ctx.app,
         ctx.user,
@@ -182,6 +187,7 @@ async def send_message(ctx: Context, p: SendMessage) -> SentMessage:
         p.reply_to_message_id,
         p.random_id,
         p.anonymous,
+        no_link_preview=p.no_link_preview,
     )
     return _sent(sent)
 

@@ -1,0 +1,1 @@
+"""Files and media: storage, processing, previews."""
