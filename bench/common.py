@@ -276,7 +276,7 @@ def row_delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
 def write_server_config(path: Path, log_level: str = "warning") -> Path:
     """A configuration without rate limits worth the name: a benchmark measures the server,
     not the limiter (one owner posting and paging hundreds of times a second)."""
-    buckets = ("default", "send", "typing", "poll", "auth")
+    buckets = ("default", "send", "typing", "poll", "auth", "files")
     lines = [f'log_level = "{log_level}"', "shutdown_timeout = 3.0", ""]
     for bucket in buckets:
         lines += [f"[rate_limits.{bucket}]", "per_second = 1000000", "burst = 1000000", ""]

@@ -5,6 +5,7 @@ streams the bytes with `Range`, `ETag` and caching headers; both need `Authoriza
 
 from __future__ import annotations
 
+import contextlib
 import re
 from urllib.parse import quote
 
@@ -52,7 +53,7 @@ async def put_part(request: web.Request) -> web.Response:
             part = int(request.match_info["part"])
         except ValueError:
             raise HeliographError(ErrorCode.FILE_PART_INVALID, "part must be a number") from None
-        expected = await files.expected_part_length(gw.app, caller, upload_id, part)
+        upload, expected = await files.part_slot(gw.app, caller, upload_id, part)
         declared = request.content_length
         if declared is not None and declared != expected:
             raise HeliographError(
@@ -70,12 +71,17 @@ async def put_part(request: web.Request) -> web.Response:
                     f"part {part} must have {expected} bytes",
                     expected=expected,
                 )
-        await files.put_part(gw.app, caller, upload_id, part, bytes(data))
-        state = await files.get_upload(gw.app, caller, upload_id)
+        if len(data) != expected:
+            raise HeliographError(
+                ErrorCode.FILE_PART_INVALID,
+                f"part {part} must have {expected} bytes, not {len(data)}",
+                expected=expected,
+            )
+        await files.put_part(gw.app, upload, part, bytes(data))
     except HeliographError as e:
         return error_response(e)
     return web.Response(
-        body=encode({"ok": True, "result": {"part": part, "received": len(state.received)}}),
+        body=encode({"ok": True, "result": {"part": part, "size": expected}}),
         content_type="application/json",
     )
 
@@ -136,8 +142,9 @@ async def get_file(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     if request.method != "HEAD":
         store = files.storage(gw.app)
-        async for chunk in store.blobs.read(row["sha256"], start, end):
-            await response.write(chunk)
+        async with contextlib.aclosing(store.blobs.read(row["sha256"], start, end)) as chunks:
+            async for chunk in chunks:
+                await response.write(chunk)
     await response.write_eof()
     return response
 

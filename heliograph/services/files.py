@@ -154,8 +154,8 @@ async def get_upload(app: App, caller: Caller, upload_id: str) -> Upload:
     return await _state(app, await _own_upload(app, caller, upload_id))
 
 
-async def expected_part_length(app: App, caller: Caller, upload_id: str, part: int) -> int:
-    """How many bytes part `part` must have; checked before its body is read."""
+async def part_slot(app: App, caller: Caller, upload_id: str, part: int) -> tuple[Row, int]:
+    """The upload and how many bytes part `part` must have; checked before its body is read."""
     row = await _own_upload(app, caller, upload_id)
     if row["file_id"] is not None:
         raise HeliographError(ErrorCode.FILE_PART_INVALID, "this upload is already finished")
@@ -164,24 +164,16 @@ async def expected_part_length(app: App, caller: Caller, upload_id: str, part: i
         raise HeliographError(
             ErrorCode.FILE_PART_INVALID, f"part must be between 0 and {count - 1}", parts=count
         )
-    return int(min(row["part_size"], row["size"] - part * row["part_size"]))
+    return row, int(min(row["part_size"], row["size"] - part * row["part_size"]))
 
 
-async def put_part(app: App, caller: Caller, upload_id: str, part: int, data: bytes) -> int:
-    """Write one part at its offset. Sending a part again overwrites it with the same bytes."""
-    expected = await expected_part_length(app, caller, upload_id, part)
-    if len(data) != expected:
-        raise HeliographError(
-            ErrorCode.FILE_PART_INVALID,
-            f"part {part} must have {expected} bytes, not {len(data)}",
-            expected=expected,
-        )
-    row = await _own_upload(app, caller, upload_id)
-    path = _upload_path(storage(app), upload_id)
-    await asyncio.to_thread(_write_at, path, part * row["part_size"], data)
+async def put_part(app: App, upload: Row, part: int, data: bytes) -> None:
+    """Write one part at its offset (`part_slot` checked the caller and the length). Sending
+    a part again overwrites it with the same bytes."""
+    path = _upload_path(storage(app), upload["id"])
+    await asyncio.to_thread(_write_at, path, part * upload["part_size"], data)
     async with app.db.transaction() as tx:
-        await files.add_part(tx, upload_id, part)
-    return expected
+        await files.add_part(tx, upload["id"], part)
 
 
 def _write_at(path: Path, offset: int, data: bytes) -> None:
@@ -234,7 +226,10 @@ async def finish_upload(app: App, caller: Caller, upload_id: str) -> FileInfo:
             "the file's SHA-256 does not match; send the parts again",
             sha256=digest,
         )
-    await store.blobs.put_file(path, digest, row["size"])
+    try:
+        await store.blobs.put_file(path, digest, row["size"])
+    except FileNotFoundError:
+        return await _finished_by_another(app, caller, upload_id)
     file_id = new_file_id()
     async with app.db.transaction() as tx:
         claimed = await tx.execute(
