@@ -1,8 +1,10 @@
-"""The command-line client: `heliograph signup|login|approve|logout|chats|history|send|listen|
-search|sessions`, built on the Python SDK (and so on the public API only).
+"""The command-line client: `heliograph signup|login|approve|logout|chats|history|send|
+send-file|download|set-photo|listen|search|sessions`, built on the Python SDK (and so on the
+public API only).
 
 Every command takes --server, --session-file and --json (one JSON object per line, for
-scripts). Errors print `error: CODE: message` on stderr and exit with status 1."""
+scripts). Errors print `error: CODE: message` on stderr and exit with status 1. Transfers
+show a progress bar on stderr (not with --json)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from heliograph.sdk import (
     DELETE_MESSAGES,
@@ -33,10 +35,12 @@ from heliograph.sdk import (
     Client,
     ConnectionLost,
     HeliographSdkError,
+    Media,
     Message,
     NotSignedIn,
     Update,
     load_session,
+    media_type_for,
 )
 
 DEFAULT_SERVER = "http://127.0.0.1:8080"
@@ -120,6 +124,10 @@ class Cli:
             return "Saved Messages"
         return chat.title
 
+    def progress(self, label: str) -> ProgressBar | None:
+        """A progress bar on stderr, or None in --json mode."""
+        return None if self.json else ProgressBar(label)
+
     async def resolve_chat(self, text: str) -> int:
         """A chat id, or @username (its private chat, opened if needed), or "me"."""
         text = text.strip()
@@ -134,6 +142,55 @@ class Cli:
         chat = await self.client.get_private_chat(user.id)
         self._chats[chat.id] = chat
         return chat.id
+
+
+class ProgressBar:
+    """A progress callback drawing a bar on stderr: redrawn in place on a terminal (at most
+    ten times a second), else a line every few seconds (logs and pipes get no `\\r`)."""
+
+    WIDTH = 28
+
+    def __init__(self, label: str, stream: TextIO | None = None) -> None:
+        self.label = snippet(label, 32)
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self._started = time.monotonic()
+        self._first: int | None = None  # bytes already there when it began (a resume)
+        self._last = 0
+        self._shown = 0.0
+        self._ended = False
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if self._first is None or done < self._last:  # begun, or begun again from less
+            self._first, self._started, self._ended = done, now, False
+        self._last = done
+        finished = total > 0 and done >= total
+        if self._ended or (not finished and now - self._shown < (0.1 if self.tty else 2.0)):
+            return
+        self._shown = now
+        line = self.render(done, total, now)
+        end = "\n" if finished or not self.tty else ""
+        self.stream.write(("\r" + line + "\x1b[K" if self.tty else line) + end)
+        self.stream.flush()
+        self._ended = finished
+
+    def render(self, done: int, total: int, now: float) -> str:
+        share = min(1.0, done / total) if total else 1.0
+        filled = int(share * self.WIDTH)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        elapsed = now - self._started
+        moved = done - (self._first or 0)
+        speed = f"  {human_size(int(moved / elapsed))}/s" if elapsed > 0.5 and moved else ""
+        amount = f"{human_size(done)} / {human_size(total)}"
+        return f"{self.label}  [{bar}] {share * 100:3.0f}%  {amount}{speed}"
+
+    def close(self) -> None:
+        """End an unfinished bar's line (an error or Ctrl-C stopped it)."""
+        if self.tty and not self._ended and self._first is not None:
+            self.stream.write("\n")
+            self.stream.flush()
+        self._ended = True
 
 
 Command = Callable[[Cli], Awaitable[int]]
@@ -183,6 +240,9 @@ def _runner(command: Command) -> Callable[[argparse.Namespace], int]:
             with contextlib.suppress(OSError):
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 0
+        except OSError as e:  # a local file that cannot be read or written
+            where = f"{e.filename}: " if e.filename else ""
+            return _error("FILE_ERROR", f"{where}{e.strerror or e}")
 
     return run
 
@@ -207,6 +267,53 @@ def when(timestamp: int, *, full: bool = False) -> str:
 def snippet(text: str, width: int = 40) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def human_size(size: int) -> str:
+    """1023 B, 1.2 KB, 3.4 MB, ... (units of 1024)."""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TB"  # pragma: no cover (the loop returns)
+
+
+def duration(seconds: float) -> str:
+    """0:07, 12:34, 1:02:03."""
+    whole = round(seconds)
+    hours, minutes, secs = whole // 3600, whole // 60 % 60, whole % 60
+    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
+
+
+def describe_media(media: Media) -> str:
+    """A media message's attachment in brackets: `[photo 1280×960]`, `[voice 0:07]`, ..."""
+    if media.photo is not None:
+        largest = media.photo.largest()
+        width, height = (
+            (largest.width, largest.height)
+            if largest is not None
+            else (media.photo.width, media.photo.height)
+        )
+        return f"[photo {width}×{height}]"
+    if media.document is not None:
+        doc = media.document
+        return f"[document {doc.name} {human_size(doc.size)}]"
+    if media.voice is not None:
+        return f"[voice {duration(media.voice.duration)}]"
+    if media.video is not None:
+        video = media.video
+        return f"[video {duration(video.duration)} {video.width}×{video.height}]"
+    if media.sticker is not None:
+        return f"[sticker {media.sticker.emoji}]".replace(" ]", "]")
+    return f"[{media.type or 'media'}]"
+
+
+def message_text(message: Message) -> str:
+    """The text of a message with its attachment, for one-line previews."""
+    if message.media is None:
+        return message.text
+    return " ".join(p for p in (describe_media(message.media), message.text) if p)
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:
@@ -250,8 +357,13 @@ async def describe(cli: Cli, message: Message, context: dict[int, Message]) -> s
             parts.append(f"[reply to #{message.reply_to_message_id}]")
         else:
             who = await cli.name(replied.sender_id)
-            parts.append(f'[reply to {who}: "{snippet(replied.text, 30)}"]')
-    parts.append(message.text.replace("\n", "\n    "))
+            parts.append(f'[reply to {who}: "{snippet(message_text(replied), 30)}"]')
+    if message.media is not None:
+        parts.append(describe_media(message.media))
+    if message.text or message.media is None:
+        parts.append(message.text.replace("\n", "\n    "))
+    if message.link_preview is not None and message.link_preview.title:
+        parts.append(f"[link: {snippet(message.link_preview.title, 40)}]")
     if message.edit_date:
         parts.append("(edited)")
     if message.reactions:
@@ -381,7 +493,7 @@ async def cmd_chats(cli: Cli) -> int:
                 if chat.kind != "private" or (last.sender_id == cli.client.user_id)
                 else ""
             )
-            preview = (f"{sender}: " if sender else "") + snippet(last.text)
+            preview = (f"{sender}: " if sender else "") + snippet(message_text(last))
         unread = str(chat.unread_count) if chat.unread_count else ""
         rows.append(
             [str(chat.id), snippet(cli.title(chat), 28), unread, when(chat.last_activity), preview]
@@ -423,6 +535,85 @@ async def cmd_send(cli: Cli) -> int:
     return 0
 
 
+async def cmd_send_file(cli: Cli) -> int:
+    args = cli.args
+    path = Path(args.path)  # a missing file ends in FILE_ERROR before anything is sent
+    chat_id = await cli.resolve_chat(args.chat)
+    kind = args.as_type or media_type_for(path)
+    bar = cli.progress(path.name)
+    try:
+        sent = await cli.client.send_file(
+            chat_id,
+            path,
+            media_type=kind,
+            caption=args.caption or "",
+            reply_to_message_id=args.reply_to,
+            progress=bar,
+        )
+    except asyncio.CancelledError:  # Ctrl-C: the server keeps the parts that arrived
+        cli.note("\ninterrupted: run the same command again to continue the upload")
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    message = sent.message
+    title = cli.title(await cli.chat(chat_id))
+    what = message.media.type if message.media is not None else kind
+    cli.emit(message, f"sent {what} #{message.id} to {title} at {when(message.date)}")
+    return 0
+
+
+async def file_of(cli: Cli, text: str) -> str:
+    """A file id, or the file of a message named CHAT:MESSAGE_ID (the largest photo size)."""
+    chat, sep, message_id = text.rpartition(":")
+    if not sep:
+        return text
+    if not message_id.isdigit():
+        raise ApiError("INVALID_PARAMS", "give a file id, or CHAT:MESSAGE_ID")
+    found = await cli.client.get_messages(await cli.resolve_chat(chat), [int(message_id)])
+    if not found:
+        raise ApiError("MESSAGE_NOT_FOUND", f"message {message_id} not found")
+    file_id = found[0].media.file_id if found[0].media is not None else None
+    if file_id is None:
+        raise ApiError("MESSAGE_HAS_NO_FILE", f"message {message_id} holds no file")
+    return file_id
+
+
+async def cmd_download(cli: Cli) -> int:
+    file_id = await file_of(cli, cli.args.file)
+    info = await cli.client.get_file(file_id)
+    bar = cli.progress(info.name or file_id)
+    try:
+        path = await cli.client.download_file(file_id, cli.args.dest, progress=bar)
+    except asyncio.CancelledError:  # Ctrl-C: the .part file stays for the next try
+        cli.note("\ninterrupted: run the same command again to continue the download")
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    cli.emit({"file": _plain(info), "path": str(path)}, f"saved {path} ({human_size(info.size)})")
+    return 0
+
+
+async def cmd_set_photo(cli: Cli) -> int:
+    args = cli.args
+    if args.remove == bool(args.path):
+        return _error("INVALID_PARAMS", "give an image, or --remove")
+    if args.remove:
+        await cli.client.set_profile_photo(None)
+        cli.emit({"photo": None}, "profile photo removed")
+        return 0
+    path = Path(args.path)
+    bar = cli.progress(path.name)
+    try:
+        photo = await cli.client.set_profile_photo(path, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    cli.emit({"photo": _plain(photo)}, "profile photo set")
+    return 0
+
+
 async def cmd_search(cli: Cli) -> int:
     chat_id = await cli.resolve_chat(cli.args.chat) if cli.args.chat else None
     found = await cli.client.search_messages(
@@ -445,7 +636,7 @@ async def cmd_search(cli: Cli) -> int:
                 when(m.date, full=True),
                 snippet(title, 24),
                 f"#{m.id}",
-                f"{sender}: {snippet(m.text, 60)}",
+                f"{sender}: {snippet(message_text(m), 60)}",
             ]
         )
     print(table(["DATE", "CHAT", "ID", "MESSAGE"], rows))
@@ -569,6 +760,35 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("chat", help="chat id, @username (opens the private chat) or me")
     p.add_argument("text", nargs="+", help="the text (- reads it from stdin)")
     p.add_argument("--reply-to", type=int, help="the message id to reply to")
+
+    p = command(
+        "send-file",
+        cmd_send_file,
+        "send a file: a photo, voice note or video by its extension, else a document",
+    )
+    p.add_argument("chat", help="chat id, @username (opens the private chat) or me")
+    p.add_argument("path", help="the file (an interrupted upload of it resumes)")
+    p.add_argument(
+        "--as",
+        dest="as_type",
+        choices=["photo", "document", "voice", "video"],
+        help="how to send it (default: photo for JPEG/PNG/WebP, voice for .ogg/.opus, "
+        "video for .mp4/.webm/.mov, else document)",
+    )
+    p.add_argument("--caption", help="text under the file")
+    p.add_argument("--reply-to", type=int, help="the message id to reply to")
+
+    p = command("download", cmd_download, "download a file (an interrupted download resumes)")
+    p.add_argument(
+        "file", help="a file id, or CHAT:MESSAGE_ID for the file of a message (e.g. @bob:12)"
+    )
+    p.add_argument(
+        "dest", nargs="?", help="where to save it, or a folder (default: the current folder)"
+    )
+
+    p = command("set-photo", cmd_set_photo, "set (or --remove) your profile photo")
+    p.add_argument("path", nargs="?", help="an image; it is cropped to a square")
+    p.add_argument("--remove", action="store_true", help="remove your photo")
 
     command(
         "listen",

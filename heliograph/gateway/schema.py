@@ -19,6 +19,7 @@ from typing_extensions import is_typeddict
 
 from heliograph.domain.entities import Draft, Message, Reaction
 from heliograph.domain.errors import ErrorCode
+from heliograph.domain.media import ProfilePhoto
 from heliograph.domain.permissions import MemberRights, Role
 from heliograph.gateway.methods import Method, load_all
 
@@ -46,6 +47,7 @@ class Pushed:
 
 _CHAT_INFO = {
     "title": str,
+    "photo": ProfilePhoto | None,
     "about": str,
     "username": str | None,
     "deleted": bool,
@@ -134,6 +136,12 @@ EVENT_TYPES: dict[str, Pushed] = {
         {"chat_id": int, "user_id": int, "display_name": str, "username": str | None}
         | {"date": int, "invite_code": str, "pending_count": int},
     ),
+    "sticker_sets_changed": Pushed(
+        "Your installed sticker sets changed on another device (installed, removed or "
+        "reordered), or a set you had installed was deleted: fetch them again with "
+        "`getInstalledStickerSets`.",
+        {},
+    ),
     "join_request_resolved": Pushed(
         "A join request was answered (by you or another administrator).",
         {"chat_id": int, "user_id": int, "approved": bool, "pending_count": int},
@@ -210,6 +218,32 @@ ERROR_MEANINGS: dict[ErrorCode, str] = {
     ),
     ErrorCode.CHAT_TITLE_INVALID: "The chat title is empty or too long.",
     ErrorCode.CHAT_NOT_MODIFIED: "The change changes nothing.",
+    ErrorCode.FILE_TOO_LARGE: "The file is larger than the server's `limit` (bytes).",
+    ErrorCode.FILE_PART_INVALID: "No such part of the upload, or it has the wrong length "
+    "(`expected` bytes), or the upload is already finished.",
+    ErrorCode.FILE_CHECKSUM_MISMATCH: "The uploaded bytes do not have the SHA-256 given to "
+    "`startUpload` (`sha256` is what arrived): send the parts again.",
+    ErrorCode.UPLOAD_INCOMPLETE: "Parts are still missing (`missing` lists them).",
+    ErrorCode.UPLOAD_NOT_FOUND: "No such upload of yours, or it expired.",
+    ErrorCode.FILE_NOT_FOUND: "No such file, or none you may see.",
+    ErrorCode.RANGE_NOT_SATISFIABLE: "The requested byte range lies outside the file.",
+    ErrorCode.MEDIA_INVALID: "The file is not of the kind it was sent as (a voice note must "
+    "be OGG/Opus), or too large for that kind.",
+    ErrorCode.PHOTO_INVALID: "The file is not an image the server can read, or too large.",
+    ErrorCode.ALBUM_INVALID: "An album holds 2 to 10 photos and videos.",
+    ErrorCode.STICKER_INVALID: "The sticker file breaks a rule the message names (format, "
+    "512 px side, bytes, duration).",
+    ErrorCode.STICKER_EMOJI_INVALID: "A sticker needs one or more emoji, and only emoji.",
+    ErrorCode.STICKER_SET_NOT_FOUND: "No such sticker set.",
+    ErrorCode.STICKER_SET_FULL: "The sticker set already has the most stickers allowed.",
+    ErrorCode.STICKER_SETS_TOO_MANY: "You have the most sticker sets installed (`limit`): "
+    "uninstall one first.",
+    ErrorCode.STICKER_NOT_FOUND: "No such sticker.",
+    ErrorCode.SHORT_NAME_INVALID: "A set's short name is 1 to 64 letters, digits and "
+    "underscores, starting with a letter.",
+    ErrorCode.SHORT_NAME_OCCUPIED: "Another sticker set has that short name.",
+    ErrorCode.URL_FORBIDDEN: "The address may not be fetched by the server.",
+    ErrorCode.LINK_PREVIEW_FAILED: "The page could not be fetched for a preview.",
     ErrorCode.FLOOD_WAIT: "Too many requests: wait `retry_after` seconds (also the "
     "`Retry-After` header), then retry.",
     ErrorCode.SLOW_MODE_WAIT: "The group is in slow mode: wait `retry_after` seconds before "

@@ -11,6 +11,10 @@
             if update.type == "new_message" and update.message:
                 print(update.message.text)
 
+Files: `await client.send_photo(chat.id, "cat.jpg", caption="Look")`, or `upload_file` then
+`send_media`; `await client.download_file(message.media.file_id, "downloads/")`. Uploads and
+downloads resume where an interrupted one stopped.
+
 It uses only the documented API (it imports nothing of the server), so it doubles as a
 reference for clients in other languages."""
 
@@ -22,9 +26,11 @@ from heliograph.sdk.errors import (
     HeliographSdkError,
     NotSignedIn,
     SessionEnded,
+    TransferError,
 )
 from heliograph.sdk.methods import new_random_id
 from heliograph.sdk.session import SessionData, load_session
+from heliograph.sdk.transfer import Progress, media_type_for
 from heliograph.sdk.types import (
     CHAT_BECAME_LARGE,
     CHAT_MEMBERSHIP,
@@ -40,32 +46,45 @@ from heliograph.sdk.types import (
     Account,
     AdminLogEntry,
     AdminRights,
+    AlbumItem,
     ApprovedDevice,
     Authorization,
     Chat,
     ChatPreview,
     Difference,
     Discussion,
+    Document,
     Draft,
     Event,
+    FileInfo,
     ForwardOrigin,
+    InputMedia,
     InviteLink,
     JoinRequest,
     LinkJoiner,
+    LinkPreview,
     LoginCode,
+    Media,
     Member,
     MemberRights,
     Message,
     MessageEntity,
+    Photo,
+    PhotoSize,
     PrivacySettings,
+    ProfilePhoto,
     PtsChange,
     Reaction,
     SentMessage,
     Session,
     State,
+    Sticker,
     Update,
+    Upload,
     User,
+    Video,
     Views,
+    Voice,
 )
 
 __all__ = [
@@ -83,6 +102,7 @@ __all__ = [
     "Account",
     "AdminLogEntry",
     "AdminRights",
+    "AlbumItem",
     "ApiError",
     "ApprovedDevice",
     "Authorization",
@@ -92,21 +112,30 @@ __all__ = [
     "ConnectionLost",
     "Difference",
     "Discussion",
+    "Document",
     "Draft",
     "Event",
+    "FileInfo",
     "FloodWait",
     "ForwardOrigin",
     "HeliographSdkError",
+    "InputMedia",
     "InviteLink",
     "JoinRequest",
     "LinkJoiner",
+    "LinkPreview",
     "LoginCode",
+    "Media",
     "Member",
     "MemberRights",
     "Message",
     "MessageEntity",
     "NotSignedIn",
+    "Photo",
+    "PhotoSize",
     "PrivacySettings",
+    "ProfilePhoto",
+    "Progress",
     "PtsChange",
     "Reaction",
     "SentMessage",
@@ -114,9 +143,15 @@ __all__ = [
     "SessionData",
     "SessionEnded",
     "State",
+    "Sticker",
+    "TransferError",
     "Update",
+    "Upload",
     "User",
+    "Video",
     "Views",
+    "Voice",
     "load_session",
+    "media_type_for",
     "new_random_id",
 ]

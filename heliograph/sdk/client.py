@@ -1,5 +1,5 @@
 """The Client: authentication, calls (over the socket when connected, else HTTP, retried across
-disconnects when that is safe), live updates and events, and the session file."""
+disconnects when that is safe), file transfer, live updates and events, and the session file."""
 
 from __future__ import annotations
 
@@ -22,8 +22,9 @@ from heliograph.sdk.errors import (
 )
 from heliograph.sdk.http import Interrupted, NotDelivered, http_call
 from heliograph.sdk.live import LiveConnection, backoff_delay
-from heliograph.sdk.methods import NO_SESSION, Methods, new_random_id, retry_safe
+from heliograph.sdk.methods import NO_SESSION, SENDS, new_random_id, retry_safe
 from heliograph.sdk.session import SessionData, delete_session, load_session, save_session
+from heliograph.sdk.transfer import Transfers
 from heliograph.sdk.types import (
     Account,
     ApprovedDevice,
@@ -75,7 +76,7 @@ def _same_server(a: str, b: str) -> bool:
     return a.rstrip("/").lower() == b.rstrip("/").lower()
 
 
-class Client(Methods):
+class Client(Transfers):
     """A Heliograph account on one server.
 
         async with Client("https://chat.example.org", session_file="me.json") as client:
@@ -87,6 +88,9 @@ class Client(Methods):
     With a `session_file`, the token and the position in the update sequence are kept there,
     so a new Client resumes signed in and `updates()` continues exactly where the last one
     stopped: nothing missed, nothing twice.
+
+    Files go up with `upload_file` (or `send_photo`, `send_document`, ...) and come down
+    with `download_file`; both resume after an interruption.
 
     `retry_timeout`: how long a call that is safe to repeat (reads, idempotent writes, sends
     with a random_id) keeps being retried while the server cannot be reached.
@@ -202,17 +206,22 @@ class Client(Methods):
     # --- calls ------------------------------------------------------------------------------
 
     async def call(self, method: str, /, **params: Any) -> Any:
-        """Call any API method by name; returns the raw JSON result. A sendMessage without
-        a random_id gets one, so that it too is safe to retry."""
-        if method == "sendMessage" and params.get("random_id") is None:
+        """Call any API method by name; returns the raw JSON result. A send (sendMessage,
+        sendMedia, sendAlbum) without a random_id gets one, so that it too is safe to retry."""
+        if method in SENDS and params.get("random_id") is None:
             params["random_id"] = new_random_id()
         return await self._invoke(method, params, auth=method not in NO_SESSION)
 
-    async def _invoke(self, method: str, params: dict[str, Any], *, auth: bool = True) -> Any:
-        if auth and self._data.token is None:
+    def _require_token(self, what: str) -> str:
+        if self._data.token is None:
             if self._ended is not None:
                 raise self._ended
-            raise NotSignedIn(f"{method} needs a session: sign up or sign in first")
+            raise NotSignedIn(f"{what} needs a session: sign up or sign in first")
+        return self._data.token
+
+    async def _invoke(self, method: str, params: dict[str, Any], *, auth: bool = True) -> Any:
+        if auth:
+            self._require_token(method)
         safe = retry_safe(method, params)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.retry_timeout

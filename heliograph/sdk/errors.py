@@ -38,6 +38,17 @@ _STATUS = {
     "SESSION_NOT_FOUND": 404,
     "MESSAGE_NOT_MODIFIED": 409,
     "PEER_IS_SELF": 409,
+    "FILE_TOO_LARGE": 413,
+    "FILE_PART_INVALID": 400,
+    "FILE_CHECKSUM_MISMATCH": 400,
+    "UPLOAD_INCOMPLETE": 409,
+    "UPLOAD_NOT_FOUND": 404,
+    "FILE_NOT_FOUND": 404,
+    "MEDIA_INVALID": 400,
+    "PHOTO_INVALID": 400,
+    "ALBUM_INVALID": 400,
+    "CHAT_SEND_MEDIA_FORBIDDEN": 403,
+    "CHAT_SEND_STICKERS_FORBIDDEN": 403,
     "FLOOD_WAIT": 429,
     "INTERNAL": 500,
     "UNAVAILABLE": 503,
@@ -85,6 +96,11 @@ class SessionEnded(ApiError):
 class ConnectionLost(HeliographSdkError):
     """The server could not be reached, or the connection dropped while a call that is not
     safe to repeat was in flight (it may or may not have taken effect)."""
+
+
+class TransferError(HeliographSdkError):
+    """A file transfer could not complete here: the local file changed while it was being
+    uploaded, or a downloaded file did not match its SHA-256 even when fetched whole."""
 
 
 class NotSignedIn(HeliographSdkError):

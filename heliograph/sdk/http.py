@@ -1,5 +1,5 @@
-"""API calls over HTTP: `POST /api/<method>` with a JSON object, answered by
-`{"ok": true, "result": ...}` or `{"ok": false, "error": {...}}`."""
+"""API calls over HTTP: `POST /api/<method>` with a JSON object (or `PUT` of an upload's
+part), answered by `{"ok": true, "result": ...}` or `{"ok": false, "error": {...}}`."""
 
 from __future__ import annotations
 
@@ -45,6 +45,32 @@ async def http_call(
         raise NotDelivered(str(e)) from e
     except (aiohttp.ClientError, TimeoutError) as e:
         raise Interrupted(str(e) or type(e).__name__) from e
+    return answer_of(status, raw)
+
+
+async def http_put(
+    session: aiohttp.ClientSession,
+    url: str,
+    body: bytes,
+    token: str,
+    *,
+    client_timeout: aiohttp.ClientTimeout | None = None,
+) -> Any:
+    """PUT raw bytes (a part of an upload); the answer is the usual JSON envelope."""
+    headers = {"Content-Type": "application/octet-stream", "Authorization": f"Bearer {token}"}
+    try:
+        async with session.put(url, data=body, headers=headers, timeout=client_timeout) as r:
+            status = r.status
+            raw = await r.read()
+    except aiohttp.ClientConnectorError as e:
+        raise NotDelivered(str(e)) from e
+    except (aiohttp.ClientError, TimeoutError) as e:
+        raise Interrupted(str(e) or type(e).__name__) from e
+    return answer_of(status, raw)
+
+
+def answer_of(status: int, raw: bytes) -> Any:
+    """The result of an `{"ok": ...}` envelope, or the error it carries raised."""
     try:
         answer = json.loads(raw)
     except ValueError:

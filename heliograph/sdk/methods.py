@@ -13,9 +13,12 @@ from heliograph.sdk.types import (
     Account,
     AdminLogEntry,
     AdminRights,
+    AlbumItem,
     Chat,
     ChatPreview,
     Difference,
+    FileInfo,
+    InputMedia,
     InviteLink,
     JoinRequest,
     LinkJoiner,
@@ -27,6 +30,7 @@ from heliograph.sdk.types import (
     SentMessage,
     Session,
     State,
+    Upload,
     User,
     Views,
 )
@@ -70,15 +74,23 @@ RETRY_SAFE = frozenset(
         "resolveChat",
         "searchHashtag",
         "getPublicHistory",
+        # a second start finds the first (same size and SHA-256); finishing twice is a no-op
+        "startUpload",
+        "getUpload",
+        "finishUpload",
+        "getFile",
+        "setProfilePhoto",
     }
 )
+# Sends that the server deduplicates by their random_id: safe to retry when they carry one.
+SENDS = frozenset({"sendMessage", "sendMedia", "sendAlbum"})
 
 # Methods that need no session; the SDK calls them without the token.
 NO_SESSION = frozenset({"signUp", "signIn", "requestLoginCode", "checkLoginCode"})
 
 
 def retry_safe(method: str, params: Mapping[str, Any]) -> bool:
-    if method == "sendMessage":
+    if method in SENDS:
         return params.get("random_id") is not None
     return method in RETRY_SAFE
 
@@ -247,10 +259,12 @@ class Methods:
         reply_to_message_id: int | None = None,
         random_id: int | None = None,
         anonymous: bool = False,
+        no_link_preview: bool = False,
     ) -> SentMessage:
         """Send a text message. A random_id is always sent (one is made when not given), so
         the SDK can retry a send cut off by a dropped connection without sending it twice.
-        `anonymous` posts as the group (administrators with the post_anonymously right)."""
+        `anonymous` posts as the group (administrators with the post_anonymously right);
+        `no_link_preview` keeps the server from previewing the first link."""
         params = _given(
             chat_id=chat_id,
             text=text,
@@ -258,8 +272,54 @@ class Methods:
             reply_to_message_id=reply_to_message_id,
             random_id=random_id if random_id is not None else new_random_id(),
             anonymous=True if anonymous else None,
+            no_link_preview=True if no_link_preview else None,
         )
         return SentMessage.from_dict(await self._invoke("sendMessage", params))
+
+    async def send_media(
+        self,
+        chat_id: int,
+        media: InputMedia,
+        *,
+        caption: str = "",
+        caption_entities: EntitiesArg = None,
+        reply_to_message_id: int | None = None,
+        random_id: int | None = None,
+        anonymous: bool = False,
+    ) -> SentMessage:
+        """Send an uploaded file (see `upload_file`, or `send_photo` and the like, which
+        upload and send in one go) as a photo, document, voice note, video or sticker.
+        Like send_message, it always carries a random_id."""
+        params = _given(
+            chat_id=chat_id,
+            media=media.to_dict(),
+            caption=caption or None,
+            caption_entities=_entities(caption_entities),
+            reply_to_message_id=reply_to_message_id,
+            random_id=random_id if random_id is not None else new_random_id(),
+            anonymous=True if anonymous else None,
+        )
+        return SentMessage.from_dict(await self._invoke("sendMedia", params))
+
+    async def send_album_items(
+        self,
+        chat_id: int,
+        items: Sequence[AlbumItem],
+        *,
+        reply_to_message_id: int | None = None,
+        random_id: int | None = None,
+        anonymous: bool = False,
+    ) -> list[SentMessage]:
+        """The raw sendAlbum: 2 to 10 uploaded photos and videos sent as one album (all or
+        none). `send_album` uploads files and calls this."""
+        params = _given(
+            chat_id=chat_id,
+            items=[item.to_dict() for item in items],
+            reply_to_message_id=reply_to_message_id,
+            random_id=random_id if random_id is not None else new_random_id(),
+            anonymous=True if anonymous else None,
+        )
+        return [SentMessage.from_dict(s) for s in await self._invoke("sendAlbum", params)]
 
     async def forward_messages(
         self, from_chat_id: int, message_ids: Iterable[int], to_chat_id: int
@@ -607,6 +667,26 @@ class Methods:
             limit=limit,
         )
         return [Message.from_dict(m) for m in await self._invoke("getPublicHistory", params)]
+
+    # --- files ------------------------------------------------------------------------------
+    # The raw upload calls; `upload_file` and `download_file` use them and do the transfer.
+
+    async def start_upload(self, size: int, sha256: str, name: str = "") -> Upload:
+        """Begin an upload, or resume your unfinished upload of the same bytes."""
+        params = {"size": size, "sha256": sha256, "name": name}
+        return Upload.from_dict(await self._invoke("startUpload", params))
+
+    async def get_upload(self, upload_id: str) -> Upload:
+        """Which parts of an upload have arrived."""
+        return Upload.from_dict(await self._invoke("getUpload", {"upload_id": upload_id}))
+
+    async def finish_upload(self, upload_id: str) -> FileInfo:
+        """Check and store an upload whose parts have all arrived."""
+        return FileInfo.from_dict(await self._invoke("finishUpload", {"upload_id": upload_id}))
+
+    async def get_file(self, file_id: str) -> FileInfo:
+        """A file's name, size, type and SHA-256, if you may see it."""
+        return FileInfo.from_dict(await self._invoke("getFile", {"file_id": file_id}))
 
     # --- sync -------------------------------------------------------------------------------
 

@@ -118,6 +118,315 @@ class Discussion:
         )
 
 
+# --- files and media ---------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class FileInfo:
+    """A stored file: its bytes come from `Client.download_file(id, ...)`."""
+
+    id: str
+    size: int
+    name: str = ""
+    mime_type: str = "application/octet-stream"
+    sha256: str = ""
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(
+            id=d["id"],
+            size=d.get("size", 0),
+            name=d.get("name") or "",
+            mime_type=d.get("mime_type") or "application/octet-stream",
+            sha256=d.get("sha256") or "",
+        )
+
+
+@dataclass(slots=True)
+class Upload:
+    """An upload in progress: parts `0 … parts-1`, each `part_size` bytes but the last.
+    `received` lists the parts the server has; `file` is set once it is finished."""
+
+    upload_id: str
+    size: int
+    part_size: int
+    parts: int
+    received: list[int] = field(default_factory=list)
+    expires_at: int = 0
+    file: FileInfo | None = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        file = d.get("file")
+        return cls(
+            upload_id=d["upload_id"],
+            size=d["size"],
+            part_size=d["part_size"],
+            parts=d["parts"],
+            received=_ints(d.get("received")),
+            expires_at=d.get("expires_at", 0),
+            file=FileInfo.from_dict(file) if file else None,
+        )
+
+    def part_length(self, part: int) -> int:
+        return max(0, min(self.part_size, self.size - part * self.part_size))
+
+
+@dataclass(slots=True)
+class PhotoSize:
+    """One rendition of a photo: `s` thumbnail (90 px), `m` 320, `x` 800, `y` 1280 px."""
+
+    kind: str
+    width: int
+    height: int
+    size: int
+    file_id: str
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(
+            kind=d.get("kind", ""),
+            width=d.get("width", 0),
+            height=d.get("height", 0),
+            size=d.get("size", 0),
+            file_id=d["file_id"],
+        )
+
+
+def _size(value: Any) -> PhotoSize | None:
+    return PhotoSize.from_dict(value) if value else None
+
+
+@dataclass(slots=True)
+class Photo:
+    """A photo in several sizes, smallest first. `inline_preview` is a tiny JPEG (base64) to
+    show, blurred, before a size arrives."""
+
+    width: int
+    height: int
+    sizes: list[PhotoSize] = field(default_factory=list)
+    inline_preview: str = field(default="", repr=False)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        sizes = [PhotoSize.from_dict(s) for s in d.get("sizes") or []]
+        return cls(
+            width=d.get("width", 0),
+            height=d.get("height", 0),
+            sizes=sorted(sizes, key=lambda s: s.width * s.height),
+            inline_preview=d.get("inline_preview") or "",
+        )
+
+    def largest(self) -> PhotoSize | None:
+        return self.sizes[-1] if self.sizes else None
+
+
+@dataclass(slots=True)
+class Document:
+    file_id: str
+    name: str
+    mime_type: str
+    size: int
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(
+            file_id=d["file_id"],
+            name=d.get("name") or "",
+            mime_type=d.get("mime_type") or "application/octet-stream",
+            size=d.get("size", 0),
+        )
+
+
+@dataclass(slots=True)
+class Voice:
+    """An OGG/Opus voice note; `waveform`: 100 peaks of 0–31, when known."""
+
+    file_id: str
+    mime_type: str
+    size: int
+    duration: float = 0.0
+    waveform: list[int] | None = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        waveform = d.get("waveform")
+        return cls(
+            file_id=d["file_id"],
+            mime_type=d.get("mime_type") or "audio/ogg",
+            size=d.get("size", 0),
+            duration=float(d.get("duration") or 0),
+            waveform=_ints(waveform) if waveform is not None else None,
+        )
+
+
+@dataclass(slots=True)
+class Video:
+    file_id: str
+    name: str
+    mime_type: str
+    size: int
+    duration: float = 0.0
+    width: int = 0
+    height: int = 0
+    thumbnail: PhotoSize | None = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(
+            file_id=d["file_id"],
+            name=d.get("name") or "",
+            mime_type=d.get("mime_type") or "video/mp4",
+            size=d.get("size", 0),
+            duration=float(d.get("duration") or 0),
+            width=d.get("width", 0),
+            height=d.get("height", 0),
+            thumbnail=_size(d.get("thumbnail")),
+        )
+
+
+@dataclass(slots=True)
+class Sticker:
+    """A sticker of a pack; `format`: `static` (PNG/WebP) or `video` (WebM)."""
+
+    file_id: str
+    set_id: int
+    set_name: str
+    emoji: str
+    format: str = "static"
+    mime_type: str = "image/webp"
+    width: int = 0
+    height: int = 0
+    size: int = 0
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(
+            file_id=d["file_id"],
+            set_id=d.get("set_id", 0),
+            set_name=d.get("set_name") or "",
+            emoji=d.get("emoji") or "",
+            format=d.get("format") or "static",
+            mime_type=d.get("mime_type") or "image/webp",
+            width=d.get("width", 0),
+            height=d.get("height", 0),
+            size=d.get("size", 0),
+        )
+
+
+@dataclass(slots=True)
+class Media:
+    """What a media message holds: `type` (photo, document, voice, video, sticker) names the
+    one field that is set. A type this SDK does not know has none set."""
+
+    type: str
+    photo: Photo | None = None
+    document: Document | None = None
+    voice: Voice | None = None
+    video: Video | None = None
+    sticker: Sticker | None = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        def part(key: str, kind: Any) -> Any:
+            value = d.get(key)
+            return kind.from_dict(value) if value else None
+
+        return cls(
+            type=d.get("type", ""),
+            photo=part("photo", Photo),
+            document=part("document", Document),
+            voice=part("voice", Voice),
+            video=part("video", Video),
+            sticker=part("sticker", Sticker),
+        )
+
+    @property
+    def file_id(self) -> str | None:
+        """The file to download: the largest size of a photo, else the file itself."""
+        if self.photo is not None:
+            largest = self.photo.largest()
+            return largest.file_id if largest is not None else None
+        for item in (self.document, self.voice, self.video, self.sticker):
+            if item is not None:
+                return item.file_id
+        return None
+
+
+@dataclass(slots=True)
+class InputMedia:
+    """Media to send: an uploaded file (or one you can see, or a sticker's file) as `type`.
+    `waveform` (100 values 0–31) is used for a voice note the server cannot analyse."""
+
+    type: str  # photo, document, voice, video, sticker
+    file_id: str
+    waveform: list[int] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.type, "file_id": self.file_id}
+        if self.waveform is not None:
+            out["waveform"] = list(self.waveform)
+        return out
+
+
+@dataclass(slots=True)
+class AlbumItem:
+    """One photo or video of an album, with its own caption."""
+
+    media: InputMedia
+    caption: str = ""
+    caption_entities: list[MessageEntity] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"media": self.media.to_dict(), "caption": self.caption}
+        if self.caption_entities is not None:
+            out["caption_entities"] = [e.to_dict() for e in self.caption_entities]
+        return out
+
+
+@dataclass(slots=True)
+class LinkPreview:
+    """A preview of the first link of a message, fetched by the server."""
+
+    url: str
+    site_name: str | None = None
+    title: str | None = None
+    description: str | None = None
+    photo: Photo | None = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        photo = d.get("photo")
+        return cls(
+            url=d.get("url", ""),
+            site_name=d.get("site_name"),
+            title=d.get("title"),
+            description=d.get("description"),
+            photo=Photo.from_dict(photo) if photo else None,
+        )
+
+
+@dataclass(slots=True)
+class ProfilePhoto:
+    """A user's or chat's photo: a small (160 px) and a big (640 px) square."""
+
+    small_file_id: str
+    big_file_id: str
+    date: int = 0
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(
+            small_file_id=d["small_file_id"],
+            big_file_id=d["big_file_id"],
+            date=d.get("date", 0),
+        )
+
+
+def _profile_photo(value: Any) -> ProfilePhoto | None:
+    return ProfilePhoto.from_dict(value) if value else None
+
+
 @dataclass(slots=True)
 class Message:
     id: int
@@ -140,12 +449,18 @@ class Message:
     reply_count: int = 0
     # A channel post with a linked discussion group: where its comments live.
     discussion: Discussion | None = None
+    # A photo, document, ...; `text` is then its caption.
+    media: Media | None = None
+    grouped_id: int | None = None  # messages of one album share it
+    link_preview: LinkPreview | None = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Self:
         origin = d.get("forward_origin")
         service = d.get("service")
         discussion = d.get("discussion")
+        media = d.get("media")
+        preview = d.get("link_preview")
         if isinstance(service, str):  # older servers name the kind only
             service = {"type": service}
         return cls(
@@ -166,6 +481,9 @@ class Message:
             views=d.get("views"),
             reply_count=d.get("reply_count", 0),
             discussion=Discussion.from_dict(discussion) if discussion else None,
+            media=Media.from_dict(media) if media else None,
+            grouped_id=_opt_int(d.get("grouped_id")),
+            link_preview=LinkPreview.from_dict(preview) if preview else None,
         )
 
 
@@ -181,6 +499,7 @@ class User:
     online: bool | None = None
     last_seen: int | None = None
     deleted: bool = False
+    photo: ProfilePhoto | None = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Self:
@@ -193,6 +512,7 @@ class User:
             online=d.get("online"),
             last_seen=d.get("last_seen"),
             deleted=bool(d.get("deleted", False)),
+            photo=_profile_photo(d.get("photo")),
         )
 
 
@@ -219,6 +539,7 @@ class Account:
     bio: str = ""
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     created_at: int = 0
+    photo: ProfilePhoto | None = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Self:
@@ -229,6 +550,7 @@ class Account:
             bio=d.get("bio") or "",
             privacy=PrivacySettings.from_dict(d.get("privacy") or {}),
             created_at=d.get("created_at", 0),
+            photo=_profile_photo(d.get("photo")),
         )
 
 
@@ -299,6 +621,7 @@ class Chat:
     slow_mode_seconds: int = 0  # groups: seconds between a member's messages
     linked_chat_id: int | None = None  # a channel's discussion group, or a group's channel
     signatures: bool = False  # channels: posts carry their author's name
+    photo: ProfilePhoto | None = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Self:
@@ -325,6 +648,7 @@ class Chat:
             slow_mode_seconds=d.get("slow_mode_seconds", 0),
             linked_chat_id=d.get("linked_chat_id"),
             signatures=bool(d.get("signatures", False)),
+            photo=_profile_photo(d.get("photo")),
         )
 
 

@@ -187,6 +187,12 @@ async def _process(app: App, caller: Caller, item: MediaInput, row: Row) -> Medi
         await asyncio.to_thread(path.unlink, True)
 
 
+async def _check_member(app: App, caller: Caller, chat_id: int) -> None:
+    """Refuse a chat the caller is not in before any file is processed for it."""
+    async with app.db.read() as conn:
+        await load_access(conn, caller, chat_id)
+
+
 async def send_media(
     app: App,
     caller: Caller,
@@ -201,6 +207,7 @@ async def send_media(
     if item.type is MediaType.STICKER and caption:
         raise HeliographError(ErrorCode.MEDIA_INVALID, "a sticker has no caption")
     messaging.check_caption(app, caption, caption_entities or [])
+    await _check_member(app, caller, chat_id)
     media = await prepare(app, caller, item)
     return await messaging.send_message(
         app,
@@ -232,6 +239,7 @@ async def send_album(
     if any(i.media.type not in ALBUM_TYPES for i in items):
         raise HeliographError(ErrorCode.ALBUM_INVALID, "an album holds photos and videos")
     captions = [messaging.check_caption(app, i.caption, i.caption_entities or []) for i in items]
+    await _check_member(app, caller, chat_id)
     prepared = [await prepare(app, caller, i.media) for i in items]
     grouped_id = secrets.randbits(62) + 1
     outbox = Outbox()

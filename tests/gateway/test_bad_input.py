@@ -11,6 +11,8 @@ transport (JSON, body size, unknown methods, flood limits) have tests of their o
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import io
 import json
 import time
 import uuid
@@ -21,6 +23,7 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
+from PIL import Image
 
 from heliograph.config import load_config
 from heliograph.domain.limits import Limits
@@ -29,6 +32,7 @@ from heliograph.gateway.ratelimit import Rate
 from heliograph.server import Server
 from tests.conftest import STORES, TEST_RATES, base_url
 from tests.gateway.api import Api, User, assert_error, error_problem
+from tests.media.files import upload
 
 UNKNOWN = 999999
 FUTURE = 4_102_444_800  # 2100-01-01, a date after everything stored
@@ -65,6 +69,13 @@ class World:
     approve_code: str  # a login code waiting for approval
     check_code: str  # another one, with its secret
     check_secret: str
+    document: str  # a file Alice uploaded
+    photo: str  # an image Alice uploaded
+    upload: str  # Alice's finished upload of `document`
+    sticker_file: str  # a sticker image Alice uploaded
+    sticker_set: str  # the short name of Alice's sticker set of two stickers
+    sticker: str  # the first sticker of that set
+    sticker_set_id: int
 
     @property
     def users(self) -> list[User]:
@@ -73,6 +84,18 @@ class World:
     @property
     def public_name(self) -> str:
         return f"bobspublic{self.tag}"
+
+
+def sticker_png(shade: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGBA", (512, 512), (shade, 100, 200, 255)).save(out, "PNG")
+    return out.getvalue()
+
+
+def sample_jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (30, 90, 150)).save(out, "JPEG")
+    return out.getvalue()
 
 
 async def build_world(api: Api) -> World:
@@ -109,6 +132,25 @@ async def build_world(api: Api) -> World:
 
     approve = await api.ok("requestLoginCode", device_name="tablet")
     check = await api.ok("requestLoginCode", device_name="tv")
+    document_bytes = b"%PDF-1.4 minutes of the meeting"
+    document = await upload(api, alice, document_bytes, "minutes.pdf")
+    started = await api.ok(
+        "startUpload",
+        a,
+        size=len(document_bytes),
+        sha256=hashlib.sha256(document_bytes).hexdigest(),
+    )
+    photo = await upload(api, alice, sample_jpeg(), "photo.jpg")
+    sticker_files = [
+        await upload(api, alice, sticker_png(shade), f"s{shade}.png") for shade in (1, 2, 3)
+    ]
+    pack = await api.ok(
+        "createStickerSet",
+        a,
+        title="Cats",
+        short_name=f"cats{tag}",
+        stickers=[{"file_id": f["id"], "emoji": ["😺"]} for f in sticker_files[:2]],
+    )
     return World(
         tag=tag, alice=alice, alice2=alice2, bob=bob, carol=carol, erin=erin,
         chat=chat, saved=saved,
@@ -116,6 +158,9 @@ async def build_world(api: Api) -> World:
         group=group["id"], channel=channel["id"], post=post["message"]["id"],
         public=public["id"], bobs=bobs["id"], link=link["code"],
         approve_code=approve["code"], check_code=check["code"], check_secret=check["secret"],
+        document=document["id"], photo=photo["id"], upload=started["upload_id"],
+        sticker_file=sticker_files[2]["id"], sticker_set=pack["short_name"],
+        sticker=pack["stickers"][0]["sticker"]["file_id"], sticker_set_id=pack["id"],
     )  # fmt: skip
 
 
@@ -258,6 +303,47 @@ SAMPLES: dict[str, Callable[[World], dict[str, Any]]] = {
     "resolveChat": lambda w: {"username": w.public_name},
     "searchHashtag": lambda w: {"tag": "#news", "scope": "public"},
     "getPublicHistory": lambda w: {"chat_id": w.public, "limit": 10},
+    # files and media
+    "startUpload": lambda w: {"size": 10, "sha256": "ab" * 32, "name": "notes.txt"},
+    "getUpload": lambda w: {"upload_id": w.upload},
+    "finishUpload": lambda w: {"upload_id": w.upload},
+    "getFile": lambda w: {"file_id": w.document},
+    "sendMedia": lambda w: {
+        "chat_id": w.chat,
+        "media": {"type": "document", "file_id": w.document},
+        "caption": "the minutes",
+    },
+    "sendAlbum": lambda w: {
+        "chat_id": w.chat,
+        "items": [
+            {"media": {"type": "photo", "file_id": w.photo}, "caption": "one"},
+            {"media": {"type": "photo", "file_id": w.photo}},
+        ],
+    },
+    "setProfilePhoto": lambda w: {"file_id": w.photo},
+    "setChatPhoto": lambda w: {"chat_id": w.group, "file_id": w.photo},
+    # stickers
+    "createStickerSet": lambda w: {
+        "title": "Dogs",
+        "short_name": f"dogs{w.tag}",
+        "stickers": [{"file_id": w.sticker_file, "emoji": ["🐶"]}],
+    },
+    "addStickerToSet": lambda w: {
+        "short_name": w.sticker_set,
+        "sticker": {"file_id": w.sticker_file, "emoji": ["😸"]},
+    },
+    "removeStickerFromSet": lambda w: {"file_id": w.sticker},
+    "setStickerPosition": lambda w: {"file_id": w.sticker, "position": 1},
+    "setStickerEmoji": lambda w: {"file_id": w.sticker, "emoji": ["😻", "😺"]},
+    "setStickerSetTitle": lambda w: {"set_id": w.sticker_set_id, "title": "Kittens"},
+    "deleteStickerSet": lambda w: {"short_name": w.sticker_set},
+    "getStickerSet": lambda w: {"short_name": w.sticker_set},
+    "installStickerSet": lambda w: {"set_id": w.sticker_set_id},
+    "uninstallStickerSet": lambda w: {"set_id": w.sticker_set_id},
+    "getInstalledStickerSets": lambda w: {},
+    "reorderStickerSets": lambda w: {"set_ids": [w.sticker_set_id]},
+    "getStickerSuggestions": lambda w: {"emoji": "😺"},
+    "searchStickerSets": lambda w: {"query": "cat"},
     # sync
     "getState": lambda w: {},
     "getDifference": lambda w: {"pts": 0},
@@ -601,8 +687,9 @@ def test_the_sample_table_names_every_method() -> None:
     )
     user = User("u", "p" * 8, "t", 1, 1)
     placeholder = World(
-        "t", user, user, user, user, user, *range(1, 10), "CODE", "CODE", "CODE", "S"
-    )
+        "t", user, user, user, user, user, *range(1, 10), "CODE", "CODE", "CODE", "S",
+        "F" * 24, "F" * 24, "U" * 24, "F" * 24, "cats", "F" * 24, 1,
+    )  # fmt: skip
     for name, sample in SAMPLES.items():
         # The samples are valid as far as the schema can tell (the test calls them too),
         # read as the server reads them: from JSON text.

@@ -124,6 +124,7 @@ def load_all() -> dict[str, Method]:
         groups,
         invites,
         media,
+        stickers,
         sync,
     )
 
