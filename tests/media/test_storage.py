@@ -10,14 +10,12 @@ import errno
 import hashlib
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiobotocore.session import get_session
-from moto.server import ThreadedMotoServer
 
 from heliograph.media import storage
 from heliograph.media.storage import (
@@ -39,29 +37,6 @@ class Backend:
     store: BlobStore
     # The names of everything the backend holds (files, or object keys), to count copies.
     stored: Callable[[], Awaitable[list[str]]]
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-async def s3_client(moto_endpoint: str) -> AsyncIterator[Any]:
-    async with get_session().create_client(
-        "s3",
-        region_name="us-east-1",
-        endpoint_url=moto_endpoint,
-        aws_access_key_id=KEY,
-        aws_secret_access_key=KEY,
-    ) as client:
-        yield client
 
 
 async def _new_bucket(client: Any) -> str:

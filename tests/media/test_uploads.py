@@ -154,3 +154,32 @@ async def test_same_bytes_stored_once(server: Server) -> None:
         assert first["id"] != second["id"]
         blobs = [p for p in (server.config.data_dir / "blobs").rglob("*") if p.is_file()]
         assert len(blobs) == 1 and blobs[0].read_bytes() == data
+
+
+async def test_abandoned_uploads_are_removed_with_their_data(server: Server) -> None:
+    import time
+
+    from heliograph.services import files
+
+    data = os.urandom(PART + 5)
+    async with Api(base_url(server)) as api:
+        ann = await api.make_user("ann")
+        sha = hashlib.sha256(data).hexdigest()
+        state = await api.ok("startUpload", ann.token, size=len(data), sha256=sha)
+        await put_part(api, ann, state["upload_id"], 0, data[:PART])
+        kept = await api.ok("startUpload", ann.token, size=10, sha256="cd" * 32)
+        partial = server.config.effective_upload_dir / f"{state['upload_id']}.part"
+        assert partial.exists()
+        assert await files.remove_expired_uploads(server.app) == 0
+        # a day later, nobody came back for it
+        later = time.time() + server.config.limits.upload_ttl_seconds + 1
+        server.app.clock = lambda: later
+        assert await files.remove_expired_uploads(server.app) == 2
+        assert not partial.exists()
+        status, body = await api.call("getUpload", ann.token, upload_id=state["upload_id"])
+        assert_error(status, body, "UPLOAD_NOT_FOUND")
+        status, body = await api.call("getUpload", ann.token, upload_id=kept["upload_id"])
+        assert_error(status, body, "UPLOAD_NOT_FOUND")
+        # starting the same file again begins afresh
+        again = await api.ok("startUpload", ann.token, size=len(data), sha256=sha)
+        assert again["upload_id"] != state["upload_id"] and again["received"] == []
