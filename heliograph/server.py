@@ -62,6 +62,7 @@ class Server:
             log.info("applied migrations: %s", ", ".join(applied))
         await self.bus.start()
         self.bus.subscribe(self.gateway.hub.on_bus)
+        self.bus.subscribe(self.gateway.bot_state.on_bus)
         self._runner = web.AppRunner(
             build_web_app(self.gateway),
             shutdown_timeout=self.config.shutdown_timeout,

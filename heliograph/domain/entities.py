@@ -99,6 +99,10 @@ class Message:
     # messages of one album share it
     grouped_id: int | None = None
     link_preview: LinkPreview | None = None
+    # a bot's keyboard, in the Bot API's JSON form (inline_keyboard, keyboard, ...)
+    reply_markup: dict[str, Any] | None = None
+    # the bot a message was sent through, in inline mode
+    via_bot_id: int | None = None
 
 
 @dataclass(slots=True)
@@ -114,6 +118,7 @@ class User:
     last_seen: int | None = None
     deleted: bool = False
     photo: ProfilePhoto | None = None
+    is_bot: bool = False
 
 
 @dataclass(slots=True)

@@ -55,3 +55,10 @@ class Limits:
     link_preview_image_bytes: int = 5 * 1024 * 1024
     link_preview_seconds: float = 5.0
     link_preview_redirects: int = 5
+    # bots
+    bots_per_owner: int = 20
+    bot_description_max: int = 512
+    bot_about_max: int = 120
+    bot_commands_max: int = 100
+    bot_command_max: int = 32
+    bot_command_description_max: int = 256

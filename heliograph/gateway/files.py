@@ -110,8 +110,17 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
 
 async def get_file(request: web.Request) -> web.StreamResponse:
     try:
-        gw, caller = await _caller(request)
-        row = await files.readable_file(gw.app, caller, request.match_info["file_id"])
+        _, caller = await _caller(request)
+    except HeliographError as e:
+        return error_response(e)
+    return await serve_file(request, caller, request.match_info["file_id"])
+
+
+async def serve_file(request: web.Request, caller: Caller, file_id: str) -> web.StreamResponse:
+    """Stream a file the caller may see, honouring Range, If-Range and If-None-Match."""
+    gw: Gateway = request.app[GATEWAY]
+    try:
+        row = await files.readable_file(gw.app, caller, file_id)
         etag = f'"{row["sha256"]}"'
         size: int = row["size"]
         headers = {

@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from heliograph.domain.errors import ErrorCode, HeliographError
+from heliograph.botapi import http as botapi_http
 from heliograph.gateway import docs, files
 from heliograph.gateway.dispatch import encode, parse_json
 from heliograph.gateway.responses import error_response
@@ -63,6 +64,8 @@ def build_web_app(gateway: Gateway) -> web.Application:
         web.post("/api/{method}", api_call),
     ]
     routes += files.routes()
+    routes += botapi_http.routes()
+    web_app[botapi_http.BOT_STATE] = gateway.bot_state
     routes += docs.routes()
     web_app.add_routes(routes)
     return web_app

@@ -26,6 +26,8 @@ DEFAULT_RATES: dict[str, Rate] = {
     "auth": Rate(1, 20),
     # parts of uploads and file downloads: many small requests carry one big file
     "files": Rate(1000, 2000),
+    # Bot API calls, per bot
+    "bot": Rate(100, 300),
 }
 
 

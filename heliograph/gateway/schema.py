@@ -243,6 +243,16 @@ ERROR_MEANINGS: dict[ErrorCode, str] = {
     "underscores, starting with a letter.",
     ErrorCode.SHORT_NAME_OCCUPIED: "Another sticker set has that short name.",
     ErrorCode.URL_FORBIDDEN: "The address may not be fetched by the server.",
+    ErrorCode.BOT_USERNAME_INVALID: "A bot's username must end in `bot` (any case).",
+    ErrorCode.BOTS_TOO_MANY: "You own the most bots allowed (`limit`).",
+    ErrorCode.BOT_NOT_FOUND: "No such bot of yours.",
+    ErrorCode.BOT_TOKEN_INVALID: "The bot token is wrong or was revoked.",
+    ErrorCode.BOT_COMMANDS_INVALID: "A command is 1 to 32 lowercase letters, digits and "
+    "underscores with a description of 1 to 256 characters; at most 100 commands.",
+    ErrorCode.BOT_METHOD_FORBIDDEN: "Bots may not call this method (or only bots may).",
+    ErrorCode.QUERY_NOT_FOUND: "No such callback or inline query, or it expired.",
+    ErrorCode.BOT_RESPONSE_TIMEOUT: "The bot did not answer in time.",
+    ErrorCode.REPLY_MARKUP_INVALID: "The keyboard is malformed or too large.",
     ErrorCode.LINK_PREVIEW_FAILED: "The page could not be fetched for a preview.",
     ErrorCode.FLOOD_WAIT: "Too many requests: wait `retry_after` seconds (also the "
     "`Retry-After` header), then retry.",

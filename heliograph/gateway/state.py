@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from heliograph.botapi.state import BotApiState
 from heliograph.gateway.dispatch import Dispatcher
 from heliograph.gateway.hub import Hub
 from heliograph.gateway.metrics import Metrics
@@ -20,6 +21,7 @@ class Gateway:
         self.hub = Hub(on_delivered=self.metrics.updates_delivered.inc)
         self.dispatcher = Dispatcher(app, RateLimiter(rates or DEFAULT_RATES), self.metrics)
         self.sockets: set[web.WebSocketResponse] = set()
+        self.bot_state = BotApiState()
         self.ready = False
         self.closing = False
 

@@ -130,6 +130,10 @@ async def fan_out(
     landed for `caller_id` (None if the caller is not among the recipients)."""
     if access.is_large:
         pts = await outbox.add_to_chat(tx, access.chat_id, kind, stored, body, now)
+        # Bots read only their own box (the Bot API has one update sequence per bot).
+        bot_ids = await chats.bot_member_ids(tx, access.chat_id)
+        if bot_ids:
+            await outbox.add(tx, bot_ids, kind, access.chat_id, stored, body, now)
         return Position(pts, access.chat_id)
     by_user = await outbox.add(tx, access.member_ids, kind, access.chat_id, stored, body, now)
     if caller_id is None or caller_id not in by_user:

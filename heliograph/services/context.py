@@ -87,6 +87,7 @@ SUBSCRIBE = b"s"  # users joined or left a large chat: nodes add or drop their s
 EVENT = b"e"
 CHAT_EVENT = b"t"  # an ephemeral event for everyone following a large chat
 REVOKE = b"r"
+ANSWER = b"a"  # a bot answered a callback or inline query: the asking node replies
 
 
 def envelope(kind: bytes, header: dict[str, Any], body: bytes = b"") -> bytes:

@@ -8,6 +8,7 @@ import base64
 import io
 import secrets
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 import orjson
@@ -203,6 +204,7 @@ async def send_media(
     reply_to_message_id: int | None = None,
     random_id: int | None = None,
     anonymous: bool = False,
+    reply_markup: dict[str, Any] | None = None,
 ) -> messaging.Sent:
     if item.type is MediaType.STICKER and caption:
         raise HeliographError(ErrorCode.MEDIA_INVALID, "a sticker has no caption")
@@ -219,6 +221,7 @@ async def send_media(
         random_id,
         anonymous,
         media=media,
+        reply_markup=reply_markup,
     )
 
 

@@ -129,6 +129,8 @@ async def store_message(
     media: Media | None = None,
     grouped_id: int | None = None,
     no_link_preview: bool = False,
+    reply_markup: dict[str, Any] | None = None,
+    via_bot_id: int | None = None,
 ) -> Sent:
     """Write one message and its update; the caller has checked every right."""
     now = app.now()
@@ -158,6 +160,8 @@ async def store_message(
         media=media,
         grouped_id=grouped_id,
         no_link_preview=no_link_preview,
+        reply_markup=reply_markup,
+        via_bot_id=via_bot_id,
     )
     if media is not None:
         await files.attach(tx, chat_id, message_id, file_ids(media))
@@ -184,6 +188,8 @@ async def store_message(
         views=1 if access.kind is ChatKind.CHANNEL and service is None else None,
         media=media,
         grouped_id=grouped_id,
+        reply_markup=reply_markup,
+        via_bot_id=via_bot_id,
     )
     if message.views:
         await messages.count_view(tx, chat_id, message_id, caller.user_id)
@@ -293,8 +299,11 @@ async def send_message(
     *,
     media: Media | None = None,
     no_link_preview: bool = False,
+    reply_markup: dict[str, Any] | None = None,
+    via_bot_id: int | None = None,
 ) -> Sent:
-    """Send a text message, or with `media` a media message whose text is its caption."""
+    """Send a text message, or with `media` a media message whose text is its caption.
+    `reply_markup` (a keyboard) is for bots; the caller has checked it."""
     check = check_text if media is None else check_caption
     checked = check(app, text, entities or [])
     outbox = Outbox()
@@ -320,6 +329,8 @@ async def send_message(
             anonymous=anonymous,
             media=media,
             no_link_preview=no_link_preview,
+            reply_markup=reply_markup,
+            via_bot_id=via_bot_id,
         )
     outbox.publish(app.bus)
     if media is None and not no_link_preview:

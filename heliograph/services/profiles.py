@@ -36,6 +36,7 @@ def to_user(app: App, row: Row, viewer_id: int, is_contact: bool, target_has_vie
         online=online,
         last_seen=last_seen,
         photo=ProfilePhoto.from_json(row["photo"]),
+        is_bot=bool(row["is_bot"]),
     )
 
 

@@ -43,9 +43,9 @@ async def add_member(
     already were an active member, also when a concurrent transaction made them one."""
     changed = await tx.execute(
         "INSERT INTO chat_members (chat_id, user_id, joined_at, role, invited_by, invite_link_id,"
-        " read_inbox_max_id, name_key) VALUES (?, ?, ?, ?, ?, ?, ?,"
+        " read_inbox_max_id, name_key, is_bot) VALUES (?, ?, ?, ?, ?, ?, ?,"
         " COALESCE((SELECT LOWER(display_name) || ' ' || COALESCE(username_key, '')"
-        " FROM users WHERE id = ?), ''))"
+        " FROM users WHERE id = ?), ''), COALESCE((SELECT is_bot FROM users WHERE id = ?), 0))"
         " ON CONFLICT (chat_id, user_id) DO UPDATE SET role = excluded.role,"
         " joined_at = excluded.joined_at, invited_by = excluded.invited_by,"
         " invite_link_id = excluded.invite_link_id, admin_rights = '{}', restrictions = '{}',"
@@ -59,11 +59,21 @@ async def add_member(
         invite_link_id,
         read_inbox_max_id,
         user_id,
+        user_id,
     )
     return changed > 0
 
 
 _ACTIVE = "('owner', 'admin', 'member', 'restricted')"
+
+
+async def bot_member_ids(conn: Conn, chat_id: int) -> list[int]:
+    """The bots in a chat (through a partial index: cheap in a chat of any size)."""
+    rows = await conn.fetch(
+        f"SELECT user_id FROM chat_members WHERE chat_id = ? AND is_bot = 1 AND role IN {_ACTIVE}",
+        chat_id,
+    )
+    return [r["user_id"] for r in rows]
 CHAT_COLUMNS = (
     "c.id, c.kind, c.private_key, c.title, c.about, c.username, c.created_at,"
     " c.last_message_id, c.last_activity, c.is_large, c.pts, c.member_count, c.owner_id,"

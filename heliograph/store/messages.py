@@ -24,7 +24,8 @@ PREVIEW = TypeAdapter(LinkPreview)
 _COLUMNS = (
     "m.chat_id, m.id, m.sender_id, m.date, m.text, m.entities, m.reply_to_id, m.forward,"
     " m.edit_date, m.service, m.anonymous, m.signature, m.views, m.reply_count,"
-    " m.discussion_chat_id, m.discussion_message_id, m.media, m.grouped_id, m.link_preview"
+    " m.discussion_chat_id, m.discussion_message_id, m.media, m.grouped_id, m.link_preview,"
+    " m.reply_markup, m.via_bot_id"
 )
 _VISIBLE = (
     " NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = ?"
@@ -55,11 +56,14 @@ async def insert(
     media: Media | None = None,
     grouped_id: int | None = None,
     no_link_preview: bool = False,
+    reply_markup: dict[str, Any] | None = None,
+    via_bot_id: int | None = None,
 ) -> None:
     await tx.execute(
         "INSERT INTO messages (chat_id, id, sender_id, date, text, entities, reply_to_id,"
         " forward, search_text, random_id, service, anonymous, signature, media, grouped_id,"
-        " no_link_preview) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " no_link_preview, reply_markup, via_bot_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         chat_id,
         message_id,
         sender_id,
@@ -76,6 +80,8 @@ async def insert(
         None if media is None else orjson.dumps(media).decode(),
         grouped_id,
         int(no_link_preview),
+        None if reply_markup is None else orjson.dumps(reply_markup).decode(),
+        via_bot_id,
     )
 
 
@@ -344,6 +350,8 @@ def to_message(
         link_preview=(
             None if row["link_preview"] is None else PREVIEW.validate_json(row["link_preview"])
         ),
+        reply_markup=None if row["reply_markup"] is None else orjson.loads(row["reply_markup"]),
+        via_bot_id=row["via_bot_id"],
     )
 
 
@@ -466,3 +474,14 @@ async def ids_in_group(conn: Conn, chat_id: int, grouped_id: int) -> list[int]:
         grouped_id,
     )
     return [r["id"] for r in rows]
+
+
+async def set_reply_markup(
+    tx: Conn, chat_id: int, message_id: int, reply_markup: dict[str, Any] | None
+) -> None:
+    await tx.execute(
+        "UPDATE messages SET reply_markup = ? WHERE chat_id = ? AND id = ?",
+        None if reply_markup is None else orjson.dumps(reply_markup).decode(),
+        chat_id,
+        message_id,
+    )

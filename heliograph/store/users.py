@@ -9,7 +9,7 @@ from heliograph.store.db import Conn, Row
 _USER_COLUMNS = (
     "id, username, display_name, bio, created_at, last_seen_at, online_until, disabled, deleted,"
     " is_admin, "
-    "privacy_last_seen, privacy_private_chats, pts, photo"
+    "privacy_last_seen, privacy_private_chats, pts, photo, is_bot"
 )
 
 

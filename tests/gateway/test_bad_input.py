@@ -11,6 +11,7 @@ transport (JSON, body size, unknown methods, flood limits) have tests of their o
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import io
 import json
@@ -76,6 +77,7 @@ class World:
     sticker_set: str  # the short name of Alice's sticker set of two stickers
     sticker: str  # the first sticker of that set
     sticker_set_id: int
+    bot: int  # Alice's bot
 
     @property
     def users(self) -> list[User]:
@@ -86,12 +88,14 @@ class World:
         return f"bobspublic{self.tag}"
 
 
+@functools.cache
 def sticker_png(shade: int) -> bytes:
     out = io.BytesIO()
     Image.new("RGBA", (512, 512), (shade, 100, 200, 255)).save(out, "PNG")
     return out.getvalue()
 
 
+@functools.cache
 def sample_jpeg() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (64, 48), (30, 90, 150)).save(out, "JPEG")
@@ -144,6 +148,7 @@ async def build_world(api: Api) -> World:
     sticker_files = [
         await upload(api, alice, sticker_png(shade), f"s{shade}.png") for shade in (1, 2, 3)
     ]
+    bot = await api.ok("createBot", a, name="Helper", username=f"helper{tag}bot")
     pack = await api.ok(
         "createStickerSet",
         a,
@@ -161,6 +166,7 @@ async def build_world(api: Api) -> World:
         document=document["id"], photo=photo["id"], upload=started["upload_id"],
         sticker_file=sticker_files[2]["id"], sticker_set=pack["short_name"],
         sticker=pack["stickers"][0]["sticker"]["file_id"], sticker_set_id=pack["id"],
+        bot=bot["id"],
     )  # fmt: skip
 
 
@@ -344,6 +350,17 @@ SAMPLES: dict[str, Callable[[World], dict[str, Any]]] = {
     "reorderStickerSets": lambda w: {"set_ids": [w.sticker_set_id]},
     "getStickerSuggestions": lambda w: {"emoji": "😺"},
     "searchStickerSets": lambda w: {"query": "cat"},
+    # bots
+    "createBot": lambda w: {"name": "Weather", "username": f"weather{w.tag}bot"},
+    "getMyBots": lambda w: {},
+    "editBot": lambda w: {
+        "bot_id": w.bot,
+        "description": "Forecasts",
+        "commands": [{"command": "today", "description": "today's weather"}],
+    },
+    "revokeBotToken": lambda w: {"bot_id": w.bot},
+    "deleteBot": lambda w: {"bot_id": w.bot},
+    "getBotInfo": lambda w: {"bot_id": w.bot},
     # sync
     "getState": lambda w: {},
     "getDifference": lambda w: {"pts": 0},
@@ -688,7 +705,7 @@ def test_the_sample_table_names_every_method() -> None:
     user = User("u", "p" * 8, "t", 1, 1)
     placeholder = World(
         "t", user, user, user, user, user, *range(1, 10), "CODE", "CODE", "CODE", "S",
-        "F" * 24, "F" * 24, "U" * 24, "F" * 24, "cats", "F" * 24, 1,
+        "F" * 24, "F" * 24, "U" * 24, "F" * 24, "cats", "F" * 24, 1, 1,
     )  # fmt: skip
     for name, sample in SAMPLES.items():
         # The samples are valid as far as the schema can tell (the test calls them too),

@@ -1,0 +1,1 @@
+"""A Telegram-compatible Bot API over Heliograph's services."""
