@@ -7,8 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
-from heliograph.domain.errors import ErrorCode, HeliographError
 from heliograph.botapi import http as botapi_http
+from heliograph.domain.errors import ErrorCode, HeliographError
 from heliograph.gateway import docs, files
 from heliograph.gateway.dispatch import encode, parse_json
 from heliograph.gateway.responses import error_response

@@ -8,8 +8,8 @@ import base64
 import io
 import secrets
 from dataclasses import dataclass
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import orjson
 import PIL.Image

@@ -74,6 +74,8 @@ async def bot_member_ids(conn: Conn, chat_id: int) -> list[int]:
         chat_id,
     )
     return [r["user_id"] for r in rows]
+
+
 CHAT_COLUMNS = (
     "c.id, c.kind, c.private_key, c.title, c.about, c.username, c.created_at,"
     " c.last_message_id, c.last_activity, c.is_large, c.pts, c.member_count, c.owner_id,"

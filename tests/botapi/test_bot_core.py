@@ -16,9 +16,11 @@ from tests.groups.helpers import assert_error
 
 
 async def bot_call(url: str, token: str, method: str, **params: Any) -> tuple[int, Any]:
-    async with aiohttp.ClientSession() as http:
-        async with http.post(f"{url}/bot{token}/{method}", json=params) as r:
-            return r.status, await r.json()
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{url}/bot{token}/{method}", json=params) as r,
+    ):
+        return r.status, await r.json()
 
 
 async def bot_ok(url: str, token: str, method: str, **params: Any) -> Any:
@@ -55,9 +57,8 @@ async def test_bot_token_getme_and_management(server: Server) -> None:
             "has_main_web_app": False,
         }
         # GET with a query string, and method names in any case, as Telegram's
-        async with aiohttp.ClientSession() as http:
-            async with http.get(f"{url}/bot{token}/GETME") as r:
-                assert r.status == 200 and (await r.json())["result"]["id"] == bot["id"]
+        async with aiohttp.ClientSession() as http, http.get(f"{url}/bot{token}/GETME") as r:
+            assert r.status == 200 and (await r.json())["result"]["id"] == bot["id"]
         assert [b["username"] for b in await api.ok("getMyBots", ann.token)] == ["EchoBot"]
         assert all(b["token"] is None for b in await api.ok("getMyBots", ann.token))
         status, body = await api.call("revokeBotToken", bob.token, bot_id=bot["id"])
