@@ -18,7 +18,7 @@ from pathlib import Path
 
 from heliograph.domain.errors import ErrorCode, HeliographError
 from heliograph.domain.media import FileInfo, Upload
-from heliograph.domain.permissions import require_active
+from heliograph.domain.permissions import Role, require_active
 from heliograph.media import probe
 from heliograph.services.chats import standing_of
 from heliograph.services.context import App, Caller, Storage
@@ -323,12 +323,19 @@ async def readable_file(app: App, caller: Caller, file_id: str) -> Row:
 
 
 async def _can_see(conn: Conn, caller: Caller, chat_id: int, message_id: int) -> bool:
+    """Whether the caller sees the message: as a member, or, in a public group or channel
+    (which anyone may read), as anyone not banned from it."""
     membership = await chats.membership(conn, chat_id, caller.user_id)
-    if membership is None or membership["deleted"]:
+    if membership is None or membership["role"] == Role.LEFT:
+        chat = await chats.get(conn, chat_id)
+        if chat is None or chat["deleted"] or not chat["username"]:
+            return False
+    elif membership["deleted"]:
         return False
-    try:
-        require_active(standing_of(membership))
-    except HeliographError:
-        return False
+    else:
+        try:
+            require_active(standing_of(membership))
+        except HeliographError:
+            return False
     rows = await messages.get_rows(conn, chat_id, [message_id], caller.user_id)
     return bool(rows)

@@ -342,3 +342,26 @@ async def test_restricted_member_may_not_send_media(server: Server) -> None:
             media={"type": "document", "file_id": file["id"]},
         )
         assert_error(status, body, "CHAT_SEND_MEDIA_FORBIDDEN")
+
+
+async def test_media_of_a_public_channel_is_readable_by_anyone_not_banned(
+    server: Server,
+) -> None:
+    async with Api(base_url(server)) as api:
+        ann, bob, eve = [await api.make_user(n) for n in ("ann", "bob", "eve")]
+        channel = await api.ok("createChannel", ann.token, title="Reports")
+        await api.ok("setChatUsername", ann.token, chat_id=channel["id"], username="reports")
+        file = await upload(api, ann, b"%PDF-1.4 public" * 10, "public.pdf")
+        await api.ok(
+            "sendMedia",
+            ann.token,
+            chat_id=channel["id"],
+            media={"type": "document", "file_id": file["id"]},
+        )
+        [post] = await api.ok("getPublicHistory", bob.token, username="reports")
+        assert (await download(api, bob, post["media"]["document"]["file_id"]))[0] == 200
+        await api.ok("banChatMember", ann.token, chat_id=channel["id"], user_id=eve.user_id)
+        assert (await download(api, eve, file["id"]))[0] == 404
+        # a private channel's files stay with its members
+        await api.ok("setChatUsername", ann.token, chat_id=channel["id"], username=None)
+        assert (await download(api, bob, file["id"]))[0] == 404
