@@ -236,22 +236,26 @@ def _finish(text: str, raws: list[_Raw]) -> tuple[str, list[MessageEntity]]:
         entities.append(entity)
     entities.sort(key=lambda e: (e.offset, -e.length, _PRIORITY[e.type]))
     kept: list[MessageEntity] = []
+    seen: set[tuple[object, ...]] = set()
+    code: MessageEntity | None = None  # the code or pre span we are in: they never nest
     for entity in entities:
-        if entity not in kept and not _hidden_by_code(entity, kept):
-            kept.append(entity)
+        if code is not None and entity.offset >= code.offset + code.length:
+            code = None
+        key = (entity.type, entity.offset, entity.length, entity.url, entity.language)
+        if key in seen or (code is not None and _hidden_by(entity, code)):
+            continue
+        seen.add(key)
+        kept.append(entity)
+        if entity.type in _CODE_TYPES:
+            code = entity
     return text, kept
 
 
-def _hidden_by_code(entity: MessageEntity, outer: list[MessageEntity]) -> bool:
-    end = entity.offset + entity.length
-    for code in outer:
-        code_end = code.offset + code.length
-        if code.type not in _CODE_TYPES or not (code.offset <= entity.offset and end <= code_end):
-            continue
-        # bold around code of the same span is "code inside bold"; another code is not
-        if entity.type in _CODE_TYPES or entity.length < code.length:
-            return True
-    return False
+def _hidden_by(entity: MessageEntity, code: MessageEntity) -> bool:
+    if entity.offset + entity.length > code.offset + code.length:
+        return False  # not inside it (parsers nest properly, so this does not happen)
+    # bold around code of the same span is "code inside bold"; another code is not
+    return entity.type in _CODE_TYPES or entity.length < code.length
 
 
 # ---------------------------------------------------------------------------------------------
@@ -315,9 +319,7 @@ class _HtmlParser:
             else:
                 self.end_tag()
         if self.open:
-            raise _fail(
-                f'Can\'t find end tag corresponding to start tag "{self.open[-1].name}"'
-            )
+            raise _fail(f'Can\'t find end tag corresponding to start tag "{self.open[-1].name}"')
         if self.surrogate:
             raise _fail(
                 "Text contains invalid Unicode characters after decoding HTML entities, "

@@ -155,7 +155,9 @@ def _user(users: Mapping[int, Json], user_id: int) -> Json:
 # Entities and media
 
 
-def tg_entities(entities: Iterable[MessageEntity], users: Mapping[int, Json] = _NO_USERS) -> list[Json]:
+def tg_entities(
+    entities: Iterable[MessageEntity], users: Mapping[int, Json] = _NO_USERS
+) -> list[Json]:
     """MessageEntity objects; a text_mention carries the User from `users`."""
     result: list[Json] = []
     for e in entities:
@@ -424,9 +426,7 @@ def tg_message(
             result["entities"] = entities
     if message.service is not None:
         result.update(
-            _service_fields(
-                message.service, chat=chat, users=users, pinned_message=pinned_message
-            )
+            _service_fields(message.service, chat=chat, users=users, pinned_message=pinned_message)
         )
     markup = reply_markup if reply_markup is not None else message.reply_markup
     if markup and "inline_keyboard" in markup:

@@ -98,10 +98,12 @@ class Peers:
         sender = None if message.sender_id is None else await self.user(message.sender_id)
         sender_chat = chat if message.sender_id is None else None
         mentioned = {
-            e.user_id: await self.user(e.user_id)
-            for e in message.entities
-            if e.type == "text_mention" and e.user_id is not None
+            user_id: await self.user(user_id) for user_id in objects.referenced_user_ids(message)
         }
+        forward_chat = None
+        origin = message.forward_origin
+        if origin is not None and origin.sender_id is None:
+            forward_chat, _ = await self.chat(origin.chat_id)
         reply_to = None
         if nested and message.reply_to_message_id is not None:
             rows = await messages.get_rows(
@@ -110,7 +112,6 @@ class Peers:
             if rows:
                 [original] = await messages.hydrate(self.conn, message.chat_id, rows)
                 reply_to = await self.message(original, nested=False)
-        via_bot = None if message.via_bot_id is None else await self.user(message.via_bot_id)
         return objects.tg_message(
             message,
             chat=chat,
@@ -118,8 +119,8 @@ class Peers:
             sender_chat=sender_chat,
             reply_to=reply_to,
             users=mentioned,
-            via_bot=via_bot,
             reply_markup=message.reply_markup,
+            forward_chat=forward_chat,
         )
 
 

@@ -108,13 +108,25 @@ def _connect_sqlite(path: str, busy_ms: int = 5000) -> sqlite3.Connection:
 
 
 class SqliteDatabase(Database):
+    """SQLite with group commit: each transaction is a savepoint inside a shared write
+    transaction, committed once for all of them when no other is waiting (or when the batch
+    grows old or large). A transaction's `async with` ends only after that commit, so
+    nothing is published before it is durable, while a burst of sends costs one commit."""
+
     dialect = "sqlite"
+    # a batch is committed at once past this many transactions or this age
+    BATCH_MAX = 64
+    BATCH_SECONDS = 0.004
 
     def __init__(self, path: str) -> None:
         self.path = path
         self._write_lock = asyncio.Lock()
         self._writer: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None
+        # transactions released into the open batch, waiting for its commit
+        self._waiting: list[asyncio.Future[None]] = []
+        self._batch_started: float | None = None
+        self._commit_scheduled = False
 
     async def open(self) -> None:
         if self.path != ":memory:":
@@ -125,6 +137,8 @@ class SqliteDatabase(Database):
         self._reader = self._writer if self.path == ":memory:" else _connect_sqlite(self.path)
 
     async def close(self) -> None:
+        if self._batch_started is not None and self._writer is not None:
+            self._commit()
         for c in {id(c): c for c in (self._reader, self._writer) if c is not None}.values():
             c.close()
         self._writer = self._reader = None
@@ -132,14 +146,79 @@ class SqliteDatabase(Database):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Conn]:
         assert self._writer is not None, "database is not open"
+        writer = self._writer
+        loop = asyncio.get_running_loop()
         async with self._write_lock:
-            await self._begin(self._writer)
+            if self._batch_started is None:
+                await self._begin(writer)
+                self._batch_started = loop.time()
+            writer.execute("SAVEPOINT tx")
             try:
-                yield _SqliteConn(self._writer)
+                yield _SqliteConn(writer)
             except BaseException:
-                self._writer.execute("ROLLBACK")
+                self._undo(writer)
                 raise
+            writer.execute("RELEASE tx")
+            committed = loop.create_future()
+            self._waiting.append(committed)
+            if (
+                len(self._waiting) >= self.BATCH_MAX
+                or loop.time() - self._batch_started >= self.BATCH_SECONDS
+            ):
+                self._commit()
+            else:
+                self._schedule_commit()
+        await committed
+
+    def _undo(self, writer: sqlite3.Connection) -> None:
+        """Roll back one transaction, leaving the batch's others; if SQLite cannot, roll
+        back the batch, whose transactions then fail as retryable."""
+        try:
+            writer.execute("ROLLBACK TO tx")
+            writer.execute("RELEASE tx")
+        except sqlite3.Error as e:
+            if writer.in_transaction:
+                writer.execute("ROLLBACK")
+            self._finish(RetryableError(f"the batch was rolled back: {e}"))
+            return
+        if self._waiting:
+            self._schedule_commit()
+        else:  # nothing else in the batch: end it now rather than hold the write lock
+            writer.execute("ROLLBACK")
+            self._batch_started = None
+
+    def _schedule_commit(self) -> None:
+        if not self._commit_scheduled:
+            self._commit_scheduled = True
+            asyncio.get_running_loop().call_soon(self._commit_when_idle)
+
+    def _commit_when_idle(self) -> None:
+        self._commit_scheduled = False
+        # A transaction under way will commit the batch (or schedule this again) as it ends.
+        if self._batch_started is not None and not self._write_lock.locked():
+            self._commit()
+
+    def _commit(self) -> None:
+        assert self._writer is not None
+        try:
             self._writer.execute("COMMIT")
+        except sqlite3.Error as e:
+            if self._writer.in_transaction:
+                self._writer.execute("ROLLBACK")
+            self._finish(RetryableError(f"commit failed: {e}"))
+            return
+        self._finish(None)
+
+    def _finish(self, error: Exception | None) -> None:
+        waiting, self._waiting = self._waiting, []
+        self._batch_started = None
+        for future in waiting:
+            if future.done():
+                continue
+            if error is None:
+                future.set_result(None)
+            else:
+                future.set_exception(error)
 
     @staticmethod
     async def _begin(writer: sqlite3.Connection) -> None:
