@@ -41,6 +41,8 @@ class Config:
     # hosts, addresses or networks link previews may fetch although they are private
     # (comma-separated); everything on loopback and private networks is refused otherwise
     link_preview_allowlist: str = ""
+    # the same for bot webhooks; an allowlisted host may also be reached over plain http
+    bot_webhook_allowlist: str = ""
     workers: int = 1
     # set for the worker processes of `serve --workers`: they share one listening port
     reuse_port: bool = False
@@ -54,6 +56,10 @@ class Config:
     @property
     def preview_allowlist(self) -> list[str]:
         return [h.strip() for h in self.link_preview_allowlist.split(",") if h.strip()]
+
+    @property
+    def webhook_allowlist(self) -> list[str]:
+        return [h.strip() for h in self.bot_webhook_allowlist.split(",") if h.strip()]
 
     @property
     def effective_database_url(self) -> str:

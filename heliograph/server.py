@@ -12,6 +12,7 @@ import ssl
 
 from aiohttp import WSCloseCode, web
 
+from heliograph.botapi.webhooks import WebhookWorker
 from heliograph.bus import create_bus
 from heliograph.config import Config
 from heliograph.gateway.http import build_web_app
@@ -20,6 +21,7 @@ from heliograph.media.linkpreview import PreviewFetcher
 from heliograph.media.storage import create_blob_store
 from heliograph.services import files, profiles
 from heliograph.services.context import App, Settings, Storage
+from heliograph.services.system_bot import SystemBot
 from heliograph.store.db import open_database
 from heliograph.store.migrate import migrate
 
@@ -50,6 +52,8 @@ class Server:
             previews=previews,
         )
         self.gateway = Gateway(self.app, config.rates)
+        self.webhooks = WebhookWorker(self.app, self.gateway.bot_state, config.webhook_allowlist)
+        self.system_bot = SystemBot(self.app, self.webhooks.node)
         self._runner: web.AppRunner | None = None
         self._presence_task: asyncio.Task[None] | None = None
         self._cleanup_task: asyncio.Task[None] | None = None
@@ -63,6 +67,8 @@ class Server:
         await self.bus.start()
         self.bus.subscribe(self.gateway.hub.on_bus)
         self.bus.subscribe(self.gateway.bot_state.on_bus)
+        self.bus.subscribe(self.system_bot.on_bus)
+        await self.system_bot.start()
         self._runner = web.AppRunner(
             build_web_app(self.gateway),
             shutdown_timeout=self.config.shutdown_timeout,
@@ -84,6 +90,7 @@ class Server:
             self.port = server.sockets[0].getsockname()[1]
         self._presence_task = asyncio.create_task(self._renew_presence())
         self._cleanup_task = asyncio.create_task(self._remove_abandoned_uploads())
+        self.webhooks.start()
         self.gateway.ready = True
         scheme = "https" if self.config.tls_cert else "http"
         log.info("serving on %s://%s:%s", scheme, self.config.host, self.port)
@@ -119,6 +126,8 @@ class Server:
         for task in (self._presence_task, self._cleanup_task, *self.app.tasks):
             if task is not None:
                 task.cancel()
+        await self.webhooks.stop()
+        await self.system_bot.stop()
         for ws in list(self.gateway.sockets):
             with contextlib.suppress(Exception):
                 await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")

@@ -86,7 +86,7 @@ def checked_url(text: str) -> URL:
     return url
 
 
-class _PinnedResolver(AbstractResolver):
+class PinnedResolver(AbstractResolver):
     """Answers only with the addresses the guard vetted for a host: no lookup of its own."""
 
     def __init__(self) -> None:
@@ -146,7 +146,7 @@ class PreviewFetcher:
             raise _failed("fetcher closed")
         start = checked_url(url)
         deadline = asyncio.get_running_loop().time() + self._limits.link_preview_seconds
-        pins = _PinnedResolver()
+        pins = PinnedResolver()
         session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(resolver=pins, use_dns_cache=False, limit=4),
             cookie_jar=aiohttp.DummyCookieJar(),
@@ -190,7 +190,7 @@ class PreviewFetcher:
             await session.close()
 
     async def _get(
-        self, session: aiohttp.ClientSession, pins: _PinnedResolver, url: URL, accept: str
+        self, session: aiohttp.ClientSession, pins: PinnedResolver, url: URL, accept: str
     ) -> aiohttp.ClientResponse:
         """The first non-redirect response for `url`, every hop vetted before it is requested."""
         for _ in range(self._limits.link_preview_redirects + 1):
@@ -213,7 +213,7 @@ class PreviewFetcher:
         raise _failed("too many redirects")
 
     async def _page(
-        self, session: aiohttp.ClientSession, pins: _PinnedResolver, url: URL
+        self, session: aiohttp.ClientSession, pins: PinnedResolver, url: URL
     ) -> tuple[URL, bytes, str | None]:
         response = await self._get(session, pins, url, "text/html,application/xhtml+xml;q=0.9")
         try:
@@ -228,7 +228,7 @@ class PreviewFetcher:
             response.close()
 
     async def _image(
-        self, session: aiohttp.ClientSession, pins: _PinnedResolver, page: URL, src: str
+        self, session: aiohttp.ClientSession, pins: PinnedResolver, page: URL, src: str
     ) -> tuple[bytes, str] | None:
         try:
             url = checked_url(str(page.join(URL(src))))

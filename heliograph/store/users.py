@@ -127,6 +127,7 @@ async def erase_private_data(tx: Conn, user_id: int) -> None:
         "reactions",
         "hidden_messages",
         "installed_sticker_sets",
+        "system_bot_dialogs",
     ):
         await tx.execute(f"DELETE FROM {table} WHERE user_id = ?", user_id)
     await tx.execute("DELETE FROM contacts WHERE contact_id = ?", user_id)

@@ -87,8 +87,10 @@ class SetWebhook(BotParams):
     "setWebhook",
     SetWebhook,
     differences="`certificate` and `ip_address` are ignored: the server checks the address "
-    "itself. Plain `http://` is accepted for addresses the operator allowlisted "
-    "(`bot_webhook_allowlist`), such as a bot on the same host.",
+    "itself and refuses private and loopback ones. Plain `http://` is accepted for hosts the "
+    "operator allowlisted (`bot_webhook_allowlist`), such as a bot on the same host. "
+    "Updates are delivered one at a time, in order (`max_connections` is kept but not used), "
+    "and a method in the webhook's reply body is not run.",
 )
 async def set_webhook(ctx: BotContext, p: SetWebhook) -> bool:
     """Send updates to `url` as HTTPS POSTs instead of getUpdates; an empty url removes
