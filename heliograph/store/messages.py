@@ -485,3 +485,12 @@ async def set_reply_markup(
         chat_id,
         message_id,
     )
+
+
+async def set_media(tx: Conn, chat_id: int, message_id: int, media: Media) -> None:
+    await tx.execute(
+        "UPDATE messages SET media = ? WHERE chat_id = ? AND id = ?",
+        orjson.dumps(media).decode(),
+        chat_id,
+        message_id,
+    )
