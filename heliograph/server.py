@@ -19,7 +19,7 @@ from heliograph.gateway.http import build_web_app
 from heliograph.gateway.state import Gateway
 from heliograph.media.linkpreview import PreviewFetcher
 from heliograph.media.storage import create_blob_store
-from heliograph.services import files, profiles
+from heliograph.services import bot_queries, files, profiles
 from heliograph.services.context import App, Settings, Storage
 from heliograph.services.system_bot import SystemBot
 from heliograph.store.db import open_database
@@ -89,7 +89,7 @@ class Server:
         if server is not None and server.sockets:
             self.port = server.sockets[0].getsockname()[1]
         self._presence_task = asyncio.create_task(self._renew_presence())
-        self._cleanup_task = asyncio.create_task(self._remove_abandoned_uploads())
+        self._cleanup_task = asyncio.create_task(self._housekeeping())
         self.webhooks.start()
         self.gateway.ready = True
         scheme = "https" if self.config.tls_cert else "http"
@@ -104,14 +104,16 @@ class Server:
             except Exception:
                 log.exception("renewing presence failed")
 
-    async def _remove_abandoned_uploads(self) -> None:
+    async def _housekeeping(self) -> None:
+        """Remove what was left behind: abandoned uploads, expired bot queries."""
         while True:
             try:
                 removed = await files.remove_expired_uploads(self.app)
                 if removed:
                     log.info("removed %d abandoned uploads", removed)
+                await bot_queries.forget_expired(self.app)
             except Exception:
-                log.exception("removing abandoned uploads failed")
+                log.exception("housekeeping failed")
             await asyncio.sleep(CLEANUP_INTERVAL)
 
     def _tls(self) -> ssl.SSLContext | None:

@@ -32,6 +32,7 @@ def admin_fields(rights: AdminRights, *, is_channel: bool = False) -> dict[str, 
         "can_edit_stories": False,
         "can_delete_stories": False,
         "can_pin_messages": rights.pin_messages,
+        "can_send_welcome_messages": False,
     }
     if is_channel:
         fields["can_post_messages"] = rights.post_messages
@@ -57,6 +58,8 @@ def permission_fields(rights: MemberRights) -> dict[str, bool]:
         "can_invite_users": rights.invite_users,
         "can_pin_messages": rights.pin_messages,
         "can_manage_topics": False,
+        "can_react_to_messages": True,
+        "can_edit_tag": False,
     }
 
 

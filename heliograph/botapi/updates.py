@@ -12,6 +12,7 @@ import orjson
 from heliograph.botapi import objects
 from heliograph.botapi.members import chat_member
 from heliograph.domain.entities import ChatKind, Message
+from heliograph.domain.permissions import AdminRights, MemberRights
 from heliograph.services.chats import peer_of
 from heliograph.services.context import App, Caller
 from heliograph.services.sync import _hydrate_page
@@ -186,12 +187,19 @@ async def to_bot_update(
         actor_id = update.get("actor_id")
         old = update.get("old_role") or ("left" if update["role"] != "left" else "member")
         is_channel = row["kind"] == ChatKind.CHANNEL.value
+        member = await chats.member_row(peers.conn, update["chat_id"], peers.bot_id)
+        admin = rights = None
+        if member is not None:  # as it is now: the rights of the role it was given
+            admin = AdminRights.from_mapping(orjson.loads(member["admin_rights"] or "{}"))
+            rights = MemberRights.from_mapping(orjson.loads(member["restrictions"] or "{}"))
         return "my_chat_member", {
             "chat": chat,
             "from": await peers.user(actor_id) if actor_id else me,
             "date": update.get("date", now),
             "old_chat_member": chat_member(old, me, is_channel=is_channel),
-            "new_chat_member": chat_member(update["role"], me, is_channel=is_channel),
+            "new_chat_member": chat_member(
+                update["role"], me, admin=admin, rights=rights, is_channel=is_channel
+            ),
         }
     if kind == "message_reactions" and "user_id" in update:
         chat, _ = await peers.chat(update["chat_id"])

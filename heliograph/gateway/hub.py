@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from heliograph.services.context import (
+    ANSWER,
     CHAT,
     CHAT_EVENT,
     EVENT,
@@ -241,7 +242,7 @@ class Hub:
             for conn in list(self.by_user.get(header["user"], ())):
                 if conn.session_id in ended:
                     conn.close(CLOSE_REVOKED, b"SESSION_REVOKED")
-        else:
+        elif kind != ANSWER:  # answers of bots are for the Bot API's waiters, not sockets
             log.warning("unknown bus payload kind %r", kind)
         if delivered and self._on_delivered is not None:
             self._on_delivered(delivered)

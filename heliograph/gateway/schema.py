@@ -89,9 +89,17 @@ UPDATE_TYPES: dict[str, Pushed] = {
         chat_box=True,
     ),
     "message_reactions": Pushed(
-        "The reactions of a message changed: `reactions` is the complete new list.",
-        {"message_id": int, "reactions": list[Reaction]},
+        "The reactions of a message changed: `reactions` is the complete new list. "
+        "`user_id` changed theirs from `old` to `new` (emoji lists), when known.",
+        {
+            "message_id": int,
+            "reactions": list[Reaction],
+            "user_id": int,
+            "old": list[str],
+            "new": list[str],
+        },
         chat_box=True,
+        optional=frozenset({"user_id", "old", "new"}),
     ),
     "draft": Pushed(
         "Your draft in the chat changed on another device; null: it was cleared.",
@@ -106,8 +114,10 @@ UPDATE_TYPES: dict[str, Pushed] = {
     ),
     "chat_membership": Pushed(
         "Your place in a group or channel changed (added, promoted, restricted, banned, left). "
-        "For a large chat `box_pts` is where to follow its box from; null for a small chat.",
-        {"role": Role, "box_pts": int | None},
+        "For a large chat `box_pts` is where to follow its box from; null for a small chat. "
+        "`old_role` and `actor_id` (who changed it), when known.",
+        {"role": Role, "box_pts": int | None, "old_role": Role, "actor_id": int},
+        optional=frozenset({"old_role", "actor_id"}),
     ),
     "chat_became_large": Pushed(
         "The group now keeps a box of its own: follow it from `box_pts`.", {"box_pts": int}
@@ -281,6 +291,14 @@ class _Generator(GenerateJsonSchema):
         if self.mode == "serialization" and field["type"] != "typed-dict-field":
             return True
         return super().field_is_required(field, total)
+
+    def dataclass_schema(self, schema: Any) -> Any:
+        # A dataclass refuses unknown keyword arguments whatever the pydantic version says
+        # of it in the schema: as input, it takes no additional properties.
+        result = super().dataclass_schema(schema)
+        if self.mode == "validation" and result.get("type") == "object":
+            result.setdefault("additionalProperties", False)
+        return result
 
 
 def _is_named(tp: Any) -> bool:

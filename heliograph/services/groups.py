@@ -282,7 +282,16 @@ async def promote(
             admin_rights=asdict(rights) if granted else None,
             admin_title=title,
         )
-        await notify_member(tx, outbox, chat_id, [user_id], role.value, app.now())
+        await notify_member(
+            tx,
+            outbox,
+            chat_id,
+            [user_id],
+            role.value,
+            app.now(),
+            old_role=target.role.value,
+            actor_id=caller.user_id,
+        )
         await members.log_action(
             tx,
             chat_id,
@@ -325,7 +334,16 @@ async def restrict(
             restrictions=None if lifted else asdict(rights),
             restricted_until=until,
         )
-        await notify_member(tx, outbox, chat_id, [user_id], role.value, app.now())
+        await notify_member(
+            tx,
+            outbox,
+            chat_id,
+            [user_id],
+            role.value,
+            app.now(),
+            old_role=target.role.value,
+            actor_id=caller.user_id,
+        )
         await members.log_action(
             tx,
             chat_id,
@@ -430,8 +448,26 @@ async def transfer_ownership(app: App, caller: Caller, chat_id: int, user_id: in
         )
         await members.update_chat(tx, chat_id, owner_id=user_id)
         now = app.now()
-        await notify_member(tx, outbox, chat_id, [user_id], Role.OWNER.value, now)
-        await notify_member(tx, outbox, chat_id, [caller.user_id], Role.ADMIN.value, now)
+        await notify_member(
+            tx,
+            outbox,
+            chat_id,
+            [user_id],
+            Role.OWNER.value,
+            now,
+            old_role=target.role.value,
+            actor_id=caller.user_id,
+        )
+        await notify_member(
+            tx,
+            outbox,
+            chat_id,
+            [caller.user_id],
+            Role.ADMIN.value,
+            now,
+            old_role=Role.OWNER.value,
+            actor_id=caller.user_id,
+        )
         await members.log_action(
             tx, chat_id, caller.user_id, "ownership_transferred", {"user_id": user_id}, now
         )

@@ -14,6 +14,7 @@ from heliograph.services.context import App, Caller, Outbox
 from heliograph.services.messaging import Changed, changed, check_ids, store_message
 from heliograph.services.messaging import visible_message as _visible
 from heliograph.store import chats, messages
+from heliograph.store.db import Conn
 
 TYPING_ACTIONS = frozenset(
     {
@@ -76,23 +77,42 @@ async def set_reaction(
         message = await _visible(tx, caller, chat_id, message_id)
         if message.service:
             raise HeliographError(ErrorCode.REACTION_INVALID, "service messages take no reactions")
+        old = await _reaction_of(tx, chat_id, message_id, caller.user_id)
         if emoji is None:
             await messages.remove_reaction(tx, chat_id, message_id, caller.user_id)
         else:
             await messages.set_reaction(tx, chat_id, message_id, caller.user_id, emoji)
         reactions = (await messages.reactions_for(tx, chat_id, [message_id])).get(message_id, [])
+        # who changed what: bots read it as message_reaction
+        stored = {
+            "message_id": message_id,
+            "user_id": caller.user_id,
+            "old": [old] if old else [],
+            "new": [emoji] if emoji else [],
+        }
         position = await fan_out(
             tx,
             outbox,
             access,
             caller.user_id,
             "message_reactions",
-            {"message_id": message_id},
+            stored,
             {"message_id": message_id, "reactions": reactions},
             app.now(),
         )
     outbox.publish(app.bus)
     return changed(position)
+
+
+async def _reaction_of(tx: Conn, chat_id: int, message_id: int, user_id: int) -> str | None:
+    """One user's reaction to a message (a lookup store.messages could own)."""
+    emoji = await tx.fetchval(
+        "SELECT emoji FROM reactions WHERE chat_id = ? AND message_id = ? AND user_id = ?",
+        chat_id,
+        message_id,
+        user_id,
+    )
+    return None if emoji is None else str(emoji)
 
 
 async def read_history(app: App, caller: Caller, chat_id: int, max_id: int) -> Changed | None:

@@ -15,15 +15,28 @@ from heliograph.store.db import Conn
 
 
 async def notify_member(
-    tx: Conn, outbox: Outbox, chat_id: int, user_ids: list[int], role: str, now: int
+    tx: Conn,
+    outbox: Outbox,
+    chat_id: int,
+    user_ids: list[int],
+    role: str,
+    now: int,
+    *,
+    old_role: str | None = None,
+    actor_id: int | None = None,
 ) -> None:
     """Tell users' own devices that their place in a chat changed. For a large chat the
-    update carries the chat box's current pts: the point to follow it from."""
+    update carries the chat box's current pts: the point to follow it from. `old_role` and
+    `actor_id` (who made the change), when known, are what bots read as my_chat_member."""
     if not user_ids:
         return
     row = await chats.get(tx, chat_id)
     box_pts = row["pts"] if row is not None and row["is_large"] else None
-    data = {"role": role, "box_pts": box_pts}
+    data: dict[str, object] = {"role": role, "box_pts": box_pts}
+    if old_role is not None:
+        data["old_role"] = old_role
+    if actor_id is not None:
+        data["actor_id"] = actor_id
     await outbox.add(tx, user_ids, "chat_membership", chat_id, data, data, now)
 
 
@@ -82,7 +95,9 @@ async def admit(
         )
     await grow_if_needed(app, tx, outbox, access, count)
     await refresh(tx, access)
-    await notify_member(tx, outbox, access.chat_id, added, Role.MEMBER.value, now)
+    await notify_member(
+        tx, outbox, access.chat_id, added, Role.MEMBER.value, now, actor_id=actor.user_id
+    )
     if access.is_large:
         outbox.subscribe(access.chat_id, added, [])
     if access.kind is not ChatKind.CHANNEL:
@@ -139,7 +154,16 @@ async def release(
         await members.set_role(tx, access.chat_id, user_id, role.value)
     if was_active:
         await chats.adjust_member_count(tx, access.chat_id, -1)
-        await notify_member(tx, outbox, access.chat_id, [user_id], role.value, now)
+        await notify_member(
+            tx,
+            outbox,
+            access.chat_id,
+            [user_id],
+            role.value,
+            now,
+            old_role=row["role"] if row is not None else None,
+            actor_id=actor.user_id,
+        )
         if access.is_large:
             outbox.subscribe(access.chat_id, [], [user_id])
     await refresh(tx, access)

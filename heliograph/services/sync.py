@@ -74,9 +74,8 @@ async def _hydrate(
         update["message"] = loaded.get((chat_id, data["message_id"]))
     elif kind == "message_reactions":
         reactions = await messages.reactions_for(conn, chat_id, [data["message_id"]])
-        update.update(
-            message_id=data["message_id"], reactions=reactions.get(data["message_id"], [])
-        )
+        # the stored change (who, from what to what) stays: bots read it as message_reaction
+        update.update(data, reactions=reactions.get(data["message_id"], []))
     elif kind == "draft":
         found = await chats.drafts_for(conn, caller.user_id, [chat_id])
         update["draft"] = draft_from_row(found.get(chat_id))

@@ -119,6 +119,7 @@ def load_all() -> dict[str, Method]:
     """Import every method module so its methods register."""
     from heliograph.gateway.methods import (  # noqa: F401
         account,
+        bot_interaction,
         bots,
         chats,
         contacts,
