@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
@@ -417,7 +417,7 @@ class Client(Transfers):
             for box in [b for b in self._data.boxes if b not in live.boxes]:
                 del self._data.boxes[box]
 
-    async def updates(self) -> AsyncIterator[Update]:
+    async def updates(self) -> AsyncGenerator[Update, None]:
         """Every update of the account, each once, in pts order; connects if needed.
 
         Raises SessionEnded when the session is ended elsewhere; ends after `close()` or
@@ -445,7 +445,7 @@ class Client(Transfers):
             self._data.boxes[update.box] = update.pts
         self._save()
 
-    async def events(self) -> AsyncIterator[Event]:
+    async def events(self) -> AsyncGenerator[Event, None]:
         """Ephemeral events (typing, user_status); connects if needed. Not replayed after a
         disconnect; the last 1,000 unread ones are kept."""
         await self.connect()

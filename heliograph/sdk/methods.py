@@ -14,10 +14,16 @@ from heliograph.sdk.types import (
     AdminLogEntry,
     AdminRights,
     AlbumItem,
+    Bot,
+    BotCommand,
+    BotInfo,
+    CallbackAnswer,
     Chat,
     ChatPreview,
     Difference,
     FileInfo,
+    InlineButton,
+    InlineResults,
     InputMedia,
     InviteLink,
     JoinRequest,
@@ -30,6 +36,9 @@ from heliograph.sdk.types import (
     SentMessage,
     Session,
     State,
+    Sticker,
+    StickerSet,
+    StickerSetInfo,
     Upload,
     User,
     Views,
@@ -80,6 +89,20 @@ RETRY_SAFE = frozenset(
         "finishUpload",
         "getFile",
         "setProfilePhoto",
+        "getMyBots",
+        "getBotInfo",
+        "editBot",
+        "getStickerSet",
+        "getInstalledStickerSets",
+        "getStickerSuggestions",
+        "searchStickerSets",
+        # a set installed already, or not installed, is left as it is
+        "installStickerSet",
+        "uninstallStickerSet",
+        "reorderStickerSets",
+        "setStickerPosition",
+        "setStickerEmoji",
+        "setStickerSetTitle",
     }
 )
 # Sends that the server deduplicates by their random_id: safe to retry when they carry one.
@@ -112,6 +135,27 @@ def _rights(rights: AdminRightsArg | MemberRightsArg) -> dict[str, Any]:
     if isinstance(rights, AdminRights | MemberRights):
         return rights.to_dict()
     return dict(rights)
+
+
+CommandsArg = Iterable[BotCommand | tuple[str, str]]
+
+
+def _commands(commands: CommandsArg) -> list[dict[str, Any]]:
+    return [
+        (c if isinstance(c, BotCommand) else BotCommand(c[0], c[1])).to_dict() for c in commands
+    ]
+
+
+# A sticker set by its id or its short name (the name in its link), or as fetched.
+SetRef = int | str | StickerSet | StickerSetInfo
+
+
+def set_ref(ref: SetRef) -> dict[str, Any]:
+    if isinstance(ref, StickerSet | StickerSetInfo):
+        return {"set_id": ref.id}
+    if isinstance(ref, str):
+        return {"short_name": ref}
+    return {"set_id": ref}
 
 
 def _given(**params: Any) -> dict[str, Any]:
@@ -668,6 +712,172 @@ class Methods:
         )
         return [Message.from_dict(m) for m in await self._invoke("getPublicHistory", params)]
 
+    # --- bots -------------------------------------------------------------------------------
+
+    async def create_bot(self, name: str, username: str) -> Bot:
+        """Make a bot; you own it. Its username ends in `bot`. The result carries its token,
+        shown only now: point any Telegram bot library at this server with it."""
+        params = {"name": name, "username": username}
+        return Bot.from_dict(await self._invoke("createBot", params))
+
+    async def get_my_bots(self) -> list[Bot]:
+        """The bots you own (without their tokens)."""
+        return [Bot.from_dict(b) for b in await self._invoke("getMyBots", {})]
+
+    async def edit_bot(
+        self,
+        bot_id: int,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        about: str | None = None,
+        privacy: bool | None = None,
+        inline: bool | None = None,
+        inline_placeholder: str | None = None,
+        commands: CommandsArg | None = None,
+    ) -> Bot:
+        """Change a bot of yours; what is not given stays. `privacy` on: in groups it sees
+        only commands, replies to it and mentions of it. `inline` turns inline mode on
+        (with `inline_placeholder` as the hint in the input field) or off. `commands`
+        (BotCommand or (command, description)) replaces its command menu."""
+        params = _given(
+            bot_id=bot_id,
+            name=name,
+            description=description,
+            about=about,
+            privacy=privacy,
+            inline=inline,
+            inline_placeholder=inline_placeholder,
+            commands=None if commands is None else _commands(commands),
+        )
+        return Bot.from_dict(await self._invoke("editBot", params))
+
+    async def revoke_bot_token(self, bot_id: int) -> Bot:
+        """Give a bot of yours a new token (in the result); the old one stops working."""
+        return Bot.from_dict(await self._invoke("revokeBotToken", {"bot_id": bot_id}))
+
+    async def delete_bot(self, bot_id: int) -> None:
+        """Delete a bot of yours: its token stops working; it shows as a deleted account."""
+        await self._invoke("deleteBot", {"bot_id": bot_id})
+
+    async def get_bot_info(self, bot_id: int) -> BotInfo:
+        """What any user sees of a bot: description, about text, command menu, inline mode."""
+        return BotInfo.from_dict(await self._invoke("getBotInfo", {"bot_id": bot_id}))
+
+    async def start_bot(self, bot_id: int, parameter: str = "") -> SentMessage:
+        """Start a bot as a `t.me/<bot>?start=<parameter>` link does: sends `/start
+        <parameter>` in your private chat with it. The parameter is up to 64 letters,
+        digits, `_` and `-`."""
+        params = {"bot_id": bot_id, "parameter": parameter}
+        return SentMessage.from_dict(await self._invoke("startBot", params))
+
+    async def press_button(self, chat_id: int, message_id: int, data: str) -> CallbackAnswer:
+        """Press the inline button carrying callback data `data` and wait for the bot's
+        answer (ApiError BOT_RESPONSE_TIMEOUT after 10 s). `press` finds the button."""
+        params = {"chat_id": chat_id, "message_id": message_id, "data": data}
+        return CallbackAnswer.from_dict(await self._invoke("pressButton", params))
+
+    async def press(self, message: Message, button: str | InlineButton) -> CallbackAnswer:
+        """Press a button of a bot's message, named by its label or its callback data.
+        ValueError when the message has no such button, or the button is not one to press
+        (a link: open its `url`)."""
+        found = button if isinstance(button, InlineButton) else message.button(button)
+        if found is None:
+            raise ValueError(f"message {message.id} has no button {button!r}")
+        if found.callback_data is None:
+            raise ValueError(f"the button {found.text!r} carries no callback data to send")
+        return await self.press_button(message.chat_id, message.id, found.callback_data)
+
+    async def get_inline_results(
+        self, bot_id: int, query: str, *, chat_id: int | None = None, offset: str = ""
+    ) -> InlineResults:
+        """Ask a bot in inline mode for results for what was typed after `@botname`, to
+        send in `chat_id` (the bot learns the kind of chat). For more, pass the results'
+        `next_offset` as `offset`."""
+        params = _given(bot_id=bot_id, query=query, chat_id=chat_id, offset=offset or None)
+        return InlineResults.from_dict(await self._invoke("getInlineResults", params))
+
+    async def send_inline_result(
+        self,
+        chat_id: int,
+        query_id: str,
+        result_id: str,
+        *,
+        reply_to_message_id: int | None = None,
+    ) -> SentMessage:
+        """Send one of a bot's inline results (within an hour of getting them) as your
+        message; it shows `via_bot_id`."""
+        params = _given(
+            chat_id=chat_id,
+            query_id=query_id,
+            result_id=result_id,
+            reply_to_message_id=reply_to_message_id,
+        )
+        return SentMessage.from_dict(await self._invoke("sendInlineResult", params))
+
+    # --- sticker sets -----------------------------------------------------------------------
+    # `create_sticker_set` and `add_sticker_to_set`, which upload files, are in Transfers.
+
+    async def remove_sticker_from_set(self, file_id: str) -> StickerSet:
+        """Remove a sticker (by its file id) from a set you made; messages keep showing it."""
+        return StickerSet.from_dict(
+            await self._invoke("removeStickerFromSet", {"file_id": file_id})
+        )
+
+    async def set_sticker_position(self, file_id: str, position: int) -> StickerSet:
+        """Move a sticker of a set you made to `position` (0 is first)."""
+        params = {"file_id": file_id, "position": position}
+        return StickerSet.from_dict(await self._invoke("setStickerPosition", params))
+
+    async def set_sticker_emoji(self, file_id: str, emoji: str | Sequence[str]) -> StickerSet:
+        """Replace the emoji a sticker of a set you made stands for (the first is shown)."""
+        params = {"file_id": file_id, "emoji": emoji_list(emoji)}
+        return StickerSet.from_dict(await self._invoke("setStickerEmoji", params))
+
+    async def set_sticker_set_title(self, sticker_set: SetRef, title: str) -> StickerSet:
+        params = {**set_ref(sticker_set), "title": title}
+        return StickerSet.from_dict(await self._invoke("setStickerSetTitle", params))
+
+    async def delete_sticker_set(self, sticker_set: SetRef) -> None:
+        """Delete a set you made; it leaves everyone's installed sets."""
+        await self._invoke("deleteStickerSet", set_ref(sticker_set))
+
+    async def get_sticker_set(self, sticker_set: SetRef) -> StickerSet:
+        """A whole set, by its id or short name (what its link `/addstickers/<name>` shows)."""
+        return StickerSet.from_dict(await self._invoke("getStickerSet", set_ref(sticker_set)))
+
+    async def install_sticker_set(self, sticker_set: SetRef) -> StickerSetInfo:
+        """Add a set to your installed sets, first in the list."""
+        result = await self._invoke("installStickerSet", set_ref(sticker_set))
+        return StickerSetInfo.from_dict(result)
+
+    async def uninstall_sticker_set(self, sticker_set: SetRef) -> None:
+        await self._invoke("uninstallStickerSet", set_ref(sticker_set))
+
+    async def get_installed_sticker_sets(self) -> list[StickerSetInfo]:
+        """Your installed sets in your order. Call again on a `sticker_sets_changed` event."""
+        result = await self._invoke("getInstalledStickerSets", {})
+        return [StickerSetInfo.from_dict(x) for x in result]
+
+    async def reorder_sticker_sets(self, set_ids: Iterable[int]) -> None:
+        """Put your installed sets in this order (those left out follow)."""
+        await self._invoke("reorderStickerSets", {"set_ids": list(set_ids)})
+
+    async def get_sticker_suggestions(
+        self, emoji: str, *, limit: int | None = None
+    ) -> list[Sticker]:
+        """Stickers for an emoji from your installed sets (skin tones ignored)."""
+        params = _given(emoji=emoji, limit=limit)
+        return [Sticker.from_dict(x) for x in await self._invoke("getStickerSuggestions", params)]
+
+    async def search_sticker_sets(
+        self, query: str, *, limit: int | None = None
+    ) -> list[StickerSetInfo]:
+        """Sets whose title or short name contains the query, the most installed first."""
+        params = _given(query=query, limit=limit)
+        result = await self._invoke("searchStickerSets", params)
+        return [StickerSetInfo.from_dict(x) for x in result]
+
     # --- files ------------------------------------------------------------------------------
     # The raw upload calls; `upload_file` and `download_file` use them and do the transfer.
 
@@ -705,6 +915,11 @@ class Methods:
         not call it: `updates()` follows the boxes of large chats."""
         params = _given(chat_id=chat_id, pts=pts, limit=limit)
         return Difference.from_dict(await self._invoke("getChannelDifference", params))
+
+
+def emoji_list(emoji: str | Sequence[str]) -> list[str]:
+    """A single emoji, or several (a string is one emoji, not a sequence of characters)."""
+    return [emoji] if isinstance(emoji, str) else list(emoji)
 
 
 def _ints_of(value: Any) -> list[int]:

@@ -6,9 +6,9 @@ update types) are kept as plain strings for the same reason."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 # Update types of the common box. Unknown types still arrive as `Update` with `raw` filled.
 NEW_MESSAGE = "new_message"
@@ -24,6 +24,9 @@ CHAT_MEMBERSHIP = "chat_membership"
 CHAT_BECAME_LARGE = "chat_became_large"
 # Made by the SDK, not the server: the gap was too large to replay. Reload chats and history.
 TOO_LONG = "too_long"
+
+
+B = TypeVar("B")
 
 
 def _ints(value: Any) -> list[int]:
@@ -427,6 +430,121 @@ def _profile_photo(value: Any) -> ProfilePhoto | None:
     return ProfilePhoto.from_dict(value) if value else None
 
 
+# --- keyboards of bots --------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class InlineButton:
+    """A button under a bot's message. It does one thing, named by the field that is set:
+    `callback_data` (press it: `Client.press`), `url` (open it), `switch_inline_query` (pick
+    a chat and type `@bot <query>` there), `switch_inline_query_current_chat` (type it
+    here) or `copy_text` (copy it). `raw` holds the button as received, kinds this SDK does
+    not know included."""
+
+    text: str
+    callback_data: str | None = None
+    url: str | None = None
+    switch_inline_query: str | None = None
+    switch_inline_query_current_chat: str | None = None
+    copy_text: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        copied = d.get("copy_text")
+        return cls(
+            text=str(d.get("text", "")),
+            callback_data=d.get("callback_data"),
+            url=d.get("url"),
+            switch_inline_query=d.get("switch_inline_query"),
+            switch_inline_query_current_chat=d.get("switch_inline_query_current_chat"),
+            copy_text=copied.get("text") if isinstance(copied, Mapping) else None,
+            raw=dict(d),
+        )
+
+
+@dataclass(slots=True)
+class KeyboardButton:
+    """A button of a reply keyboard: pressing it sends its `text` (or, with a request
+    flag, your contact or location) to the chat."""
+
+    text: str
+    request_contact: bool = False
+    request_location: bool = False
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | str) -> Self:
+        if isinstance(d, str):  # the Bot API's short form of a text button
+            return cls(text=d)
+        return cls(
+            text=str(d.get("text", "")),
+            request_contact=bool(d.get("request_contact", False)),
+            request_location=bool(d.get("request_location", False)),
+        )
+
+
+def _button_rows(value: Any, parse: Callable[[Any], B | None]) -> list[list[B]]:
+    """Rows of buttons, skipping what is not a row or a button (a tolerant reader)."""
+    if not isinstance(value, list):
+        return []
+    rows = [[parse(b) for b in row] for row in value if isinstance(row, list)]
+    return [[b for b in row if b is not None] for row in rows]
+
+
+def _inline_button(value: Any) -> InlineButton | None:
+    return InlineButton.from_dict(value) if isinstance(value, Mapping) else None
+
+
+def _keyboard_button(value: Any) -> KeyboardButton | None:
+    return KeyboardButton.from_dict(value) if isinstance(value, Mapping | str) else None
+
+
+@dataclass(slots=True)
+class ReplyMarkup:
+    """What a bot attached to a message, in the Bot API's terms; one of:
+
+    - `inline_keyboard`: rows of buttons under the message;
+    - `keyboard`: rows of buttons replacing the phone keyboard, with `resize_keyboard`,
+      `one_time_keyboard` (hide after a press), `is_persistent` and
+      `input_field_placeholder`;
+    - `remove_keyboard`: hide the bot's reply keyboard;
+    - `force_reply`: open a reply to this message, with `input_field_placeholder`.
+
+    `selective`: meant for the users the message mentions or replies to. `raw` holds the
+    markup as received."""
+
+    inline_keyboard: list[list[InlineButton]] = field(default_factory=list)
+    keyboard: list[list[KeyboardButton]] = field(default_factory=list)
+    remove_keyboard: bool = False
+    force_reply: bool = False
+    input_field_placeholder: str | None = None
+    resize_keyboard: bool = False
+    one_time_keyboard: bool = False
+    is_persistent: bool = False
+    selective: bool = False
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(
+            inline_keyboard=_button_rows(d.get("inline_keyboard"), _inline_button),
+            keyboard=_button_rows(d.get("keyboard"), _keyboard_button),
+            remove_keyboard=d.get("remove_keyboard") is True,
+            force_reply=d.get("force_reply") is True,
+            input_field_placeholder=d.get("input_field_placeholder"),
+            resize_keyboard=d.get("resize_keyboard") is True,
+            one_time_keyboard=d.get("one_time_keyboard") is True,
+            is_persistent=d.get("is_persistent") is True,
+            selective=d.get("selective") is True,
+            raw=dict(d),
+        )
+
+    def buttons(self) -> Iterator[InlineButton]:
+        """The inline buttons, row by row."""
+        for row in self.inline_keyboard:
+            yield from row
+
+
 @dataclass(slots=True)
 class Message:
     id: int
@@ -453,6 +571,10 @@ class Message:
     media: Media | None = None
     grouped_id: int | None = None  # messages of one album share it
     link_preview: LinkPreview | None = None
+    # A bot's keyboard or keyboard request (see ReplyMarkup).
+    reply_markup: ReplyMarkup | None = None
+    # Sent by a user through a bot in inline mode: the bot.
+    via_bot_id: int | None = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Self:
@@ -461,6 +583,7 @@ class Message:
         discussion = d.get("discussion")
         media = d.get("media")
         preview = d.get("link_preview")
+        markup = d.get("reply_markup")
         if isinstance(service, str):  # older servers name the kind only
             service = {"type": service}
         return cls(
@@ -484,7 +607,25 @@ class Message:
             media=Media.from_dict(media) if media else None,
             grouped_id=_opt_int(d.get("grouped_id")),
             link_preview=LinkPreview.from_dict(preview) if preview else None,
+            reply_markup=ReplyMarkup.from_dict(markup) if isinstance(markup, Mapping) else None,
+            via_bot_id=_opt_int(d.get("via_bot_id")),
         )
+
+    def buttons(self) -> Iterator[InlineButton]:
+        """The buttons of the bot's inline keyboard under this message, row by row."""
+        if self.reply_markup is not None:
+            yield from self.reply_markup.buttons()
+
+    def button(self, text_or_data: str) -> InlineButton | None:
+        """The inline button with this label, else the one carrying this callback data."""
+        buttons = list(self.buttons())
+        for button in buttons:
+            if button.text == text_or_data:
+                return button
+        for button in buttons:
+            if button.callback_data == text_or_data:
+                return button
+        return None
 
 
 @dataclass(slots=True)
@@ -500,6 +641,7 @@ class User:
     last_seen: int | None = None
     deleted: bool = False
     photo: ProfilePhoto | None = None
+    is_bot: bool = False
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Self:
@@ -513,6 +655,7 @@ class User:
             last_seen=d.get("last_seen"),
             deleted=bool(d.get("deleted", False)),
             photo=_profile_photo(d.get("photo")),
+            is_bot=bool(d.get("is_bot", False)),
         )
 
 
@@ -1103,3 +1246,269 @@ class ChatPreview:
             is_member=bool(d.get("is_member", False)),
             request_pending=bool(d.get("request_pending", False)),
         )
+
+
+# --- bots --------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class BotCommand:
+    """An entry of a bot's command menu: `command` without the slash."""
+
+    command: str
+    description: str
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(command=d.get("command", ""), description=d.get("description", ""))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"command": self.command, "description": self.description}
+
+
+def _commands(value: Any) -> list[BotCommand]:
+    return [BotCommand.from_dict(c) for c in value or []]
+
+
+@dataclass(slots=True)
+class Bot:
+    """A bot, as its owner manages it. `token` is set only when it was just made (by
+    createBot and revokeBotToken): point a Telegram bot library at the server with it.
+    `privacy`: in groups the bot sees only commands, replies to it and mentions of it.
+    `inline_placeholder` set: the bot answers inline queries."""
+
+    id: int
+    username: str
+    name: str
+    description: str = ""
+    about: str = ""
+    privacy: bool = True
+    inline_placeholder: str | None = None
+    commands: list[BotCommand] = field(default_factory=list)
+    token: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(
+            id=d["id"],
+            username=d.get("username", ""),
+            name=d.get("name", ""),
+            description=d.get("description") or "",
+            about=d.get("about") or "",
+            privacy=bool(d.get("privacy", True)),
+            inline_placeholder=d.get("inline_placeholder"),
+            commands=_commands(d.get("commands")),
+            token=d.get("token"),
+        )
+
+    @property
+    def inline(self) -> bool:
+        return self.inline_placeholder is not None
+
+
+@dataclass(slots=True)
+class BotInfo:
+    """What a user sees of a bot: its description (shown before a chat starts), about
+    text, command menu, and `inline_placeholder` when it answers inline queries."""
+
+    id: int
+    username: str
+    name: str
+    description: str = ""
+    about: str = ""
+    commands: list[BotCommand] = field(default_factory=list)
+    inline_placeholder: str | None = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(
+            id=d["id"],
+            username=d.get("username", ""),
+            name=d.get("name", ""),
+            description=d.get("description") or "",
+            about=d.get("about") or "",
+            commands=_commands(d.get("commands")),
+            inline_placeholder=d.get("inline_placeholder"),
+        )
+
+    @property
+    def inline(self) -> bool:
+        return self.inline_placeholder is not None
+
+
+@dataclass(slots=True)
+class CallbackAnswer:
+    """A bot's answer to a pressed button: show `text` briefly (with `show_alert`, in a
+    dialog), or open `url`; both may be absent (the press was acknowledged). The same
+    button's answer may be reused for `cache_time` seconds."""
+
+    text: str | None = None
+    show_alert: bool = False
+    url: str | None = None
+    cache_time: int = 0
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(
+            text=d.get("text"),
+            show_alert=bool(d.get("show_alert", False)),
+            url=d.get("url"),
+            cache_time=d.get("cache_time") or 0,
+        )
+
+
+@dataclass(slots=True)
+class InlineResult:
+    """One of a bot's inline results (a Bot API InlineQueryResult): show `title`,
+    `description` and `thumbnail_url`; send it by its `id`. `raw` holds all of it (a photo
+    result's `photo_file_id`, the `reply_markup` it is sent with, ...)."""
+
+    type: str
+    id: str
+    title: str | None = None
+    description: str | None = None
+    thumbnail_url: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(
+            type=d.get("type", ""),
+            id=str(d.get("id", "")),
+            title=d.get("title"),
+            description=d.get("description"),
+            thumbnail_url=d.get("thumbnail_url"),
+            raw=dict(d),
+        )
+
+
+@dataclass(slots=True)
+class InlineResultsButton:
+    """Offered above inline results: open the bot's private chat (`Client.start_bot`)
+    with `start_parameter`."""
+
+    text: str
+    start_parameter: str = ""
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(text=d.get("text", ""), start_parameter=d.get("start_parameter") or "")
+
+
+@dataclass(slots=True)
+class InlineResults:
+    """A bot's answer to an inline query. Send a result with
+    `send_inline_result(chat_id, query_id, result.id)` (within an hour); for more, ask again
+    with `next_offset` as the offset (empty: there are no more)."""
+
+    query_id: str
+    results: list[InlineResult] = field(default_factory=list)
+    next_offset: str = ""
+    cache_time: int = 300
+    is_personal: bool = False
+    button: InlineResultsButton | None = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        button = d.get("button")
+        return cls(
+            query_id=str(d["query_id"]),
+            results=[InlineResult.from_dict(r) for r in d.get("results") or []],
+            next_offset=d.get("next_offset") or "",
+            cache_time=d.get("cache_time", 300),
+            is_personal=bool(d.get("is_personal", False)),
+            button=InlineResultsButton.from_dict(button) if button else None,
+        )
+
+
+# --- sticker sets ------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class InputSticker:
+    """A sticker to put in a set: an uploaded file and the 1 to 20 emoji it stands for."""
+
+    file_id: str
+    emoji: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file_id": self.file_id, "emoji": list(self.emoji)}
+
+
+@dataclass(slots=True)
+class SetSticker:
+    """A sticker in its set: `sticker` as messages hold it (its `emoji` is the first one)
+    and every emoji it stands for."""
+
+    sticker: Sticker
+    emoji: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(sticker=Sticker.from_dict(d["sticker"]), emoji=list(d.get("emoji") or []))
+
+
+@dataclass(slots=True)
+class StickerSetInfo:
+    """A sticker set in a list (installed, found): `cover` is its first sticker. `version`
+    grows with every change: fetch the set again when it differs from your copy.
+    `is_creator`: you made it and may change it."""
+
+    id: int
+    short_name: str
+    title: str
+    version: int = 0
+    count: int = 0
+    install_count: int = 0
+    installed: bool = False
+    is_creator: bool = False
+    cover: Sticker | None = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        cover = d.get("cover")
+        return cls(
+            id=d["id"],
+            short_name=d.get("short_name", ""),
+            title=d.get("title", ""),
+            version=d.get("version", 0),
+            count=d.get("count", 0),
+            install_count=d.get("install_count", 0),
+            installed=bool(d.get("installed", False)),
+            is_creator=bool(d.get("is_creator", False)),
+            cover=Sticker.from_dict(cover) if cover else None,
+        )
+
+
+@dataclass(slots=True)
+class StickerSet:
+    """A whole sticker set, its stickers in order. Its link is
+    `<server>/addstickers/<short_name>`; send a sticker with `send_sticker` and its
+    `sticker.file_id`."""
+
+    id: int
+    short_name: str
+    title: str
+    version: int = 0
+    install_count: int = 0
+    installed: bool = False
+    is_creator: bool = False
+    stickers: list[SetSticker] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        return cls(
+            id=d["id"],
+            short_name=d.get("short_name", ""),
+            title=d.get("title", ""),
+            version=d.get("version", 0),
+            install_count=d.get("install_count", 0),
+            installed=bool(d.get("installed", False)),
+            is_creator=bool(d.get("is_creator", False)),
+            stickers=[SetSticker.from_dict(s) for s in d.get("stickers") or []],
+        )
+
+    @property
+    def file_ids(self) -> list[str]:
+        """The stickers' file ids, in the set's order."""
+        return [s.sticker.file_id for s in self.stickers]
