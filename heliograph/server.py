@@ -125,6 +125,7 @@ class Server:
 
     async def stop(self) -> None:
         self.gateway.closing = True
+        self.gateway.bot_state.close()
         for task in (self._presence_task, self._cleanup_task, *self.app.tasks):
             if task is not None:
                 task.cancel()

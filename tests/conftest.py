@@ -104,8 +104,6 @@ async def server(make_config, store: str) -> AsyncIterator[Server]:  # type: ign
         await _reset_postgres(config.database_url)
     srv = Server(config)
     await srv.start()
-    if store == "postgres":
-        await _reset_postgres(config.database_url)
     try:
         yield srv
     finally:

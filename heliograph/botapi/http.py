@@ -13,6 +13,7 @@ import orjson
 from aiohttp import BodyPartReader, web
 from pydantic import ValidationError
 
+from heliograph.botapi import docs
 from heliograph.botapi.errors import NOT_FOUND, UNAUTHORIZED, BotApiError, bad_request
 from heliograph.botapi.errors import from_heliograph as translate_error
 from heliograph.botapi.methods import BOT_METHODS, BotContext, InputFile, load_all
@@ -158,4 +159,5 @@ def routes() -> list[web.RouteDef]:
     return [
         web.route("*", "/bot{token}/{method}", call),
         web.get("/file/bot{token}/{file_path:.+}", download),
+        web.get("/api/bot-docs", docs.docs_page),
     ]

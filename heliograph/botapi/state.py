@@ -21,6 +21,14 @@ class BotApiState:
         self._answers: dict[str, asyncio.Future[dict[str, Any]]] = {}
         # bots whose webhook this node is delivering, woken like long polls
         self.webhook_wakers: dict[int, asyncio.Event] = {}
+        self.closing = False
+
+    def close(self) -> None:
+        """The server is stopping: long polls answer now instead of holding up shutdown."""
+        self.closing = True
+        for waiters in self._polls.values():
+            for event in waiters:
+                event.set()
 
     def on_bus(self, payload: bytes) -> None:
         kind = payload[:1]

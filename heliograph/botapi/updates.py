@@ -276,7 +276,7 @@ async def get_updates(
                 async with app.db.transaction() as tx:
                     await bots.acknowledge(tx, bot_id, reached)
                 start = reached
-            if loop.time() >= deadline:
+            if loop.time() >= deadline or state.closing:
                 return []
             try:
                 async with asyncio.timeout_at(deadline):
