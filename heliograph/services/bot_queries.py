@@ -300,6 +300,7 @@ async def send_inline_result(
     """Send one of a bot's inline results as the caller's message, marked as sent through
     the bot; the bot learns which one was chosen."""
     async with app.db.read() as conn:
+        await load_access(conn, caller, chat_id)  # a chat not the caller's does not exist
         query = await bots.get_query(conn, query_id)
         answer = await bots.get_query(conn, query_id + _ANSWER_SUFFIX)
     if (

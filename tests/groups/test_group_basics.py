@@ -106,7 +106,7 @@ async def test_channel_posts_reach_subscribers_live_and_by_difference(server: Se
 
 async def test_group_members_roles_and_service_messages(server: Server) -> None:
     async with aiohttp.ClientSession(base_url(server)) as http:
-        alice, _ = await _user(http, "alice")
+        alice, alice_id = await _user(http, "alice")
         bob, bob_id = await _user(http, "bob")
         carol, carol_id = await _user(http, "carol")
         group = await alice("createGroup", title="Team", user_ids=[bob_id])
@@ -137,7 +137,7 @@ async def test_group_members_roles_and_service_messages(server: Server) -> None:
         chat = await carol("getChat", chat_id=chat_id)
         assert chat["unread_mentions_count"] == 1
         admins = await carol("getChatMembers", chat_id=chat_id, filter="admins")
-        assert {(m["user_id"], m["role"]) for m in admins} == {(bob_id, "admin"), (1, "owner")}
+        assert {(m["user_id"], m["role"]) for m in admins} == {(bob_id, "admin"), (alice_id, "owner")}
         found = await carol("getChatMembers", chat_id=chat_id, query="CAR")
         assert [m["user_id"] for m in found] == [carol_id]
         log = await alice("getAdminLog", chat_id=chat_id)
