@@ -35,6 +35,10 @@ ALL_KINDS = frozenset(
         "message_reaction",
     }
 )
+# Kinds written only into bots' boxes: clients never see them (bots have no client sessions).
+BOT_ONLY_KINDS = frozenset(
+    {"callback_query", "inline_query", "chosen_inline_result", "chat_member"}
+)
 # a page of the box read at once; filtered updates (privacy mode) are skipped
 _SCAN = 200
 
@@ -182,25 +186,9 @@ async def to_bot_update(
         query: dict[str, Any] = update["query"]
         return kind, query
     if kind == "chat_membership":
-        chat, row = await peers.chat(update["chat_id"])
-        me = await peers.user(peers.bot_id)
-        actor_id = update.get("actor_id")
-        old = update.get("old_role") or ("left" if update["role"] != "left" else "member")
-        is_channel = row["kind"] == ChatKind.CHANNEL.value
-        member = await chats.member_row(peers.conn, update["chat_id"], peers.bot_id)
-        admin = rights = None
-        if member is not None:  # as it is now: the rights of the role it was given
-            admin = AdminRights.from_mapping(orjson.loads(member["admin_rights"] or "{}"))
-            rights = MemberRights.from_mapping(orjson.loads(member["restrictions"] or "{}"))
-        return "my_chat_member", {
-            "chat": chat,
-            "from": await peers.user(actor_id) if actor_id else me,
-            "date": update.get("date", now),
-            "old_chat_member": chat_member(old, me, is_channel=is_channel),
-            "new_chat_member": chat_member(
-                update["role"], me, admin=admin, rights=rights, is_channel=is_channel
-            ),
-        }
+        return "my_chat_member", await _member_change(peers, update, peers.bot_id, now)
+    if kind == "chat_member":
+        return "chat_member", await _member_change(peers, update, update["user_id"], now)
     if kind == "message_reactions" and "user_id" in update:
         chat, _ = await peers.chat(update["chat_id"])
         return "message_reaction", {
@@ -212,6 +200,31 @@ async def to_bot_update(
             "new_reaction": [{"type": "emoji", "emoji": e} for e in update.get("new", [])],
         }
     return None
+
+
+async def _member_change(
+    peers: Peers, update: dict[str, Any], user_id: int, now: int
+) -> dict[str, Any]:
+    """ChatMemberUpdated: a member's status before and after, with their rights as now."""
+    chat, row = await peers.chat(update["chat_id"])
+    user = await peers.user(user_id)
+    actor_id = update.get("actor_id")
+    is_channel = row["kind"] == ChatKind.CHANNEL.value
+    old = update.get("old_role") or ("left" if update["role"] != "left" else "member")
+    member = await chats.member_row(peers.conn, update["chat_id"], user_id)
+    admin = rights = None
+    if member is not None:
+        admin = AdminRights.from_mapping(orjson.loads(member["admin_rights"] or "{}"))
+        rights = MemberRights.from_mapping(orjson.loads(member["restrictions"] or "{}"))
+    return {
+        "chat": chat,
+        "from": await peers.user(actor_id) if actor_id else user,
+        "date": update.get("date", now),
+        "old_chat_member": chat_member(old, user, is_channel=is_channel),
+        "new_chat_member": chat_member(
+            update["role"], user, admin=admin, rights=rights, is_channel=is_channel
+        ),
+    }
 
 
 def allowed_kinds(stored: str | None) -> frozenset[str]:

@@ -38,6 +38,11 @@ async def notify_member(
     if actor_id is not None:
         data["actor_id"] = actor_id
     await outbox.add(tx, user_ids, "chat_membership", chat_id, data, data, now)
+    # Bots administering the chat hear of every member's change (the Bot API's chat_member).
+    watchers = [b for b in await chats.admin_bot_ids(tx, chat_id) if b not in user_ids]
+    for user_id in user_ids if watchers else ():
+        change = {k: v for k, v in data.items() if k != "box_pts"} | {"user_id": user_id}
+        await outbox.add(tx, watchers, "chat_member", chat_id, change, change, now)
 
 
 async def refresh(tx: Conn, access: ChatAccess) -> ChatAccess:

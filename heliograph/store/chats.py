@@ -67,6 +67,16 @@ async def add_member(
 _ACTIVE = "('owner', 'admin', 'member', 'restricted')"
 
 
+async def admin_bot_ids(conn: Conn, chat_id: int) -> list[int]:
+    """The bots administering a chat (through the partial index of bots)."""
+    rows = await conn.fetch(
+        "SELECT user_id FROM chat_members WHERE chat_id = ? AND is_bot = 1"
+        " AND role IN ('owner', 'admin')",
+        chat_id,
+    )
+    return [r["user_id"] for r in rows]
+
+
 async def bot_member_ids(conn: Conn, chat_id: int) -> list[int]:
     """The bots in a chat (through a partial index: cheap in a chat of any size)."""
     rows = await conn.fetch(

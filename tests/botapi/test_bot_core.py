@@ -177,3 +177,41 @@ async def test_privacy_mode_in_groups(server: Server) -> None:
         await api.ok("sendMessage", ann.token, chat_id=group["id"], text="now you hear all")
         later = await bot_ok(url, token, "getUpdates", offset=offset)
         assert [u["message"]["text"] for u in later] == ["thanks", "now you hear all"]
+
+
+async def test_an_admin_bot_hears_of_every_member_change(server: Server) -> None:
+    url = base_url(server)
+    async with Api(url) as api:
+        ann = await api.make_user("ann")
+        bob = await api.make_user("bob")
+        bot = await make_bot(api, ann, "doorman_bot")
+        token = bot["token"]
+        group = await api.ok("createGroup", ann.token, title="Club", user_ids=[bot["id"]])
+        await api.ok(
+            "promoteChatMember",
+            ann.token,
+            chat_id=group["id"],
+            user_id=bot["id"],
+            rights={"ban_users": True, "invite_users": True},
+        )
+        first = await bot_ok(url, token, "getUpdates", allowed_updates=["chat_member"])
+        offset = first[-1]["update_id"] + 1 if first else 0
+        await api.ok("addChatMembers", ann.token, chat_id=group["id"], user_ids=[bob.user_id])
+        await api.ok("leaveChat", bob.token, chat_id=group["id"])
+        changes = [
+            u["chat_member"]
+            for u in await bot_ok(url, token, "getUpdates", offset=offset)
+            if "chat_member" in u
+        ]
+        assert [
+            (c["new_chat_member"]["user"]["id"], c["old_chat_member"]["status"],
+             c["new_chat_member"]["status"])
+            for c in changes
+        ] == [(bob.user_id, "left", "member"), (bob.user_id, "member", "left")]  # fmt: skip
+        assert changes[0]["from"]["id"] == ann.user_id
+        assert changes[0]["chat"]["id"] == -group["id"]
+        # by default (no allowed_updates naming it) bots are not sent chat_member
+        await bot_ok(url, token, "getUpdates", offset=offset, allowed_updates=[])
+        await api.ok("addChatMembers", ann.token, chat_id=group["id"], user_ids=[bob.user_id])
+        later = await bot_ok(url, token, "getUpdates", offset=offset)
+        assert not any("chat_member" in u for u in later)

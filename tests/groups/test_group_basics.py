@@ -137,7 +137,10 @@ async def test_group_members_roles_and_service_messages(server: Server) -> None:
         chat = await carol("getChat", chat_id=chat_id)
         assert chat["unread_mentions_count"] == 1
         admins = await carol("getChatMembers", chat_id=chat_id, filter="admins")
-        assert {(m["user_id"], m["role"]) for m in admins} == {(bob_id, "admin"), (alice_id, "owner")}
+        assert {(m["user_id"], m["role"]) for m in admins} == {
+            (bob_id, "admin"),
+            (alice_id, "owner"),
+        }
         found = await carol("getChatMembers", chat_id=chat_id, query="CAR")
         assert [m["user_id"] for m in found] == [carol_id]
         log = await alice("getAdminLog", chat_id=chat_id)
