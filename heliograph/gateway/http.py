@@ -14,6 +14,7 @@ from heliograph.gateway.dispatch import encode, parse_json
 from heliograph.gateway.responses import error_response
 from heliograph.gateway.state import GATEWAY, Gateway
 from heliograph.gateway.ws import websocket
+from heliograph.webapp import serve as webapp
 
 log = logging.getLogger("heliograph.http")
 JSON = "application/json"
@@ -67,5 +68,6 @@ def build_web_app(gateway: Gateway) -> web.Application:
     routes += botapi_http.routes()
     web_app[botapi_http.BOT_STATE] = gateway.bot_state
     routes += docs.routes()
+    routes += webapp.routes()  # last: the web client's catch-all yields to every route above
     web_app.add_routes(routes)
     return web_app

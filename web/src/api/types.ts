@@ -1,0 +1,156 @@
+// Wire types of the Heliograph client API (see heliograph/domain/entities.py).
+
+export interface MessageEntity {
+  type: string;
+  offset: number; // UTF-16 code units, as JavaScript strings count
+  length: number;
+  url?: string | null;
+  language?: string | null;
+  user_id?: number | null;
+}
+
+export interface Reaction {
+  emoji: string;
+  count: number;
+  user_ids?: number[];
+}
+
+export interface Message {
+  id: number;
+  chat_id: number;
+  sender_id: number | null;
+  date: number;
+  text: string;
+  entities?: MessageEntity[];
+  reply_to_message_id?: number | null;
+  edit_date?: number | null;
+  pinned?: boolean;
+  reactions?: Reaction[];
+  service?: Record<string, unknown> | null;
+  sender_chat_id?: number | null;
+  views?: number | null;
+  media?: unknown;
+}
+
+export type ChatKind = 'private' | 'group' | 'channel' | string;
+
+export interface Chat {
+  id: number;
+  kind: ChatKind;
+  title: string;
+  peer_user_id: number | null;
+  unread_count: number;
+  read_inbox_max_id: number;
+  read_outbox_max_id: number;
+  last_message: Message | null;
+  last_activity: number;
+  pinned_message_ids?: number[];
+  about?: string;
+  username?: string | null;
+  member_count?: number;
+  role?: string;
+  pts?: number | null;
+}
+
+export interface User {
+  id: number;
+  username: string | null;
+  display_name: string;
+  online?: boolean | null;
+  last_seen?: number | null;
+}
+
+export interface Account {
+  id: number;
+  username: string | null;
+  display_name: string;
+}
+
+export interface Authorization {
+  token: string;
+  session_id: number;
+  account: Account;
+}
+
+export interface State {
+  pts: number;
+  date: number;
+}
+
+export interface Update {
+  type: string;
+  pts: number;
+  pts_count: number;
+  box?: number | null;
+  chat_id?: number | null;
+  message?: Message | null;
+  message_id?: number | null;
+  message_ids?: number[];
+  pinned?: boolean | null;
+  reactions?: Reaction[];
+  max_id?: number | null;
+  unread_count?: number | null;
+  role?: string | null;
+  box_pts?: number | null;
+  [key: string]: unknown;
+}
+
+export interface Difference {
+  updates: Update[];
+  state: State;
+  more: boolean;
+  too_long: boolean;
+}
+
+export interface LiveEvent {
+  type: string; // typing | user_status
+  chat_id?: number;
+  user_id?: number;
+  action?: string;
+  online?: boolean;
+  last_seen?: number;
+}
+
+export interface ChatPreview {
+  chat_id: number;
+  kind: ChatKind;
+  title: string;
+  about: string;
+  username: string | null;
+  member_count: number;
+  requires_approval?: boolean;
+  is_member?: boolean;
+  request_pending?: boolean;
+}
+
+export interface InviteLink {
+  code: string;
+  chat_id: number;
+}
+
+export interface SentMessage {
+  message: Message;
+  pts: number | null;
+  pts_count: number;
+  box?: number | null;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 0,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message || code);
+  }
+}
+
+/** Errors after which the session token is dead: sign in again. */
+export const SESSION_ENDING = new Set(['SESSION_REVOKED', 'AUTH_REQUIRED']);
+
+export function errorFrom(raw: unknown, status = 0): ApiError {
+  const e = (raw ?? {}) as Record<string, unknown>;
+  const { code, message, ...extra } = e;
+  return new ApiError(String(code ?? 'UNKNOWN'), String(message ?? ''), Number(e.status ?? status), extra);
+}

@@ -1,0 +1,496 @@
+import { batch, computed, signal } from '@preact/signals';
+import { httpCall, wsUrl } from './api/http';
+import { ApiError, SESSION_ENDING, type Account, type Authorization, type Chat, type LiveEvent, type Message, type Update, type User } from './api/types';
+import { LiveConnection, NotConnected, type ConnState, type SocketLike } from './sync/live';
+import { t } from './i18n';
+
+const SESSION_KEY = 'heliograph.session';
+const CHATS_KEY = 'heliograph.chats';
+
+interface Session {
+  token: string;
+  account: Account;
+}
+
+function load<T>(key: string): T | null {
+  try {
+    const raw = localStorage.getItem(key);
+    return raw ? (JSON.parse(raw) as T) : null;
+  } catch {
+    return null;
+  }
+}
+
+export const session = signal<Session | null>(load<Session>(SESSION_KEY));
+export const connState = signal<ConnState>('connecting');
+export const chats = signal<Map<number, Chat>>(new Map());
+export const users = signal<Map<number, User>>(new Map());
+export const histories = signal<Map<number, Message[]>>(new Map());
+export const historyComplete = signal<Set<number>>(new Set());
+/** chat id → (user id → expiry ms) */
+export const typing = signal<Map<number, Map<number, number>>>(new Map());
+export const currentChatId = signal<number | null>(null);
+export const searchQuery = signal('');
+
+export const me = computed(() => session.value?.account ?? null);
+
+export const chatList = computed(() => {
+  const q = searchQuery.value.trim().toLowerCase();
+  return [...chats.value.values()]
+    .filter((c) => !q || c.title.toLowerCase().includes(q) || (c.username ?? '').toLowerCase().includes(q))
+    .sort((a, b) => b.last_activity - a.last_activity || b.id - a.id);
+});
+
+export const totalUnread = computed(() => [...chats.value.values()].reduce((n, c) => n + (c.unread_count || 0), 0));
+
+let live: LiveConnection | null = null;
+
+// --- calls ----------------------------------------------------------------------------------
+
+export async function call<T = unknown>(method: string, params: object = {}): Promise<T> {
+  try {
+    if (live?.authenticated) {
+      try {
+        return await live.call<T>(method, params);
+      } catch (e) {
+        if (!(e instanceof NotConnected)) throw e;
+      }
+    }
+    return await httpCall<T>(method, params, session.value?.token ?? null);
+  } catch (e) {
+    if (e instanceof ApiError && SESSION_ENDING.has(e.code) && session.value) signOutLocal();
+    throw e;
+  }
+}
+
+// --- session --------------------------------------------------------------------------------
+
+export async function signIn(username: string, password: string): Promise<void> {
+  const auth = await httpCall<Authorization>('signIn', { username, password, device_name: deviceName(), client: 'Heliograph Web' }, null);
+  startSession(auth);
+}
+
+export async function signUp(username: string, password: string, displayName: string): Promise<void> {
+  const auth = await httpCall<Authorization>(
+    'signUp',
+    { username, password, display_name: displayName, device_name: deviceName(), client: 'Heliograph Web' },
+    null,
+  );
+  startSession(auth);
+}
+
+function deviceName(): string {
+  return (typeof navigator !== 'undefined' && navigator.userAgent.slice(0, 60)) || 'browser';
+}
+
+function startSession(auth: Authorization) {
+  const s = { token: auth.token, account: auth.account };
+  localStorage.setItem(SESSION_KEY, JSON.stringify(s));
+  session.value = s;
+  connect();
+}
+
+export async function signOut(): Promise<void> {
+  try {
+    await call('signOut');
+  } catch {
+    /* ended anyway */
+  }
+  signOutLocal();
+}
+
+function signOutLocal() {
+  void live?.close();
+  live = null;
+  localStorage.removeItem(SESSION_KEY);
+  localStorage.removeItem(CHATS_KEY);
+  batch(() => {
+    session.value = null;
+    chats.value = new Map();
+    histories.value = new Map();
+    historyComplete.value = new Set();
+    currentChatId.value = null;
+  });
+}
+
+// --- the live connection --------------------------------------------------------------------
+
+export function connect(socket: (url: string) => SocketLike = (url) => new WebSocket(url) as unknown as SocketLike) {
+  const s = session.value;
+  if (!s || live) return;
+  const cached = load<{ chats: Chat[]; users: User[] }>(CHATS_KEY);
+  if (cached && chats.value.size === 0) {
+    chats.value = new Map(cached.chats.map((c) => [c.id, c]));
+    users.value = new Map(cached.users.map((u) => [u.id, u]));
+  }
+  live = new LiveConnection({
+    url: wsUrl(),
+    token: s.token,
+    socket,
+    onUpdate: applyUpdate,
+    onEvent: applyEvent,
+    onStatus: (st) => (connState.value = st),
+    onEnded: () => signOutLocal(),
+    onReady: async (_ready, first) => {
+      if (first) await reloadAll();
+    },
+  });
+  live.start();
+  if (typeof window !== 'undefined') {
+    window.addEventListener('online', () => live?.kick());
+    window.addEventListener('offline', () => live?.drop());
+  }
+}
+
+async function reloadAll(): Promise<void> {
+  const list = await call<Chat[]>('getChats', { limit: 100 });
+  const map = new Map(list.map((c) => [c.id, c]));
+  chats.value = map;
+  for (const c of list) if (c.pts != null) live?.follow(c.id, c.pts);
+  await ensureUsers(list.flatMap((c) => [c.peer_user_id, c.last_message?.sender_id]));
+  const open = currentChatId.value;
+  if (open) void loadHistory(open, true);
+  persist();
+}
+
+let persistTimer: ReturnType<typeof setTimeout> | undefined;
+function persist() {
+  clearTimeout(persistTimer);
+  persistTimer = setTimeout(() => {
+    try {
+      const list = [...chats.value.values()];
+      const ids = new Set(list.map((c) => c.peer_user_id).filter(Boolean));
+      localStorage.setItem(CHATS_KEY, JSON.stringify({ chats: list, users: [...users.value.values()].filter((u) => ids.has(u.id)) }));
+    } catch {
+      /* quota */
+    }
+  }, 300);
+}
+
+const usersLoading = new Set<number>();
+export async function ensureUsers(ids: (number | null | undefined)[]): Promise<void> {
+  const missing = [...new Set(ids.filter((id): id is number => !!id && id > 0))].filter((id) => !users.value.has(id) && !usersLoading.has(id));
+  if (!missing.length) return;
+  missing.forEach((id) => usersLoading.add(id));
+  try {
+    for (let i = 0; i < missing.length; i += 100) {
+      const got = await call<User[]>('getUsers', { user_ids: missing.slice(i, i + 100) });
+      const next = new Map(users.value);
+      for (const u of got) next.set(u.id, u);
+      users.value = next;
+    }
+  } catch {
+    /* shown without names */
+  } finally {
+    missing.forEach((id) => usersLoading.delete(id));
+  }
+}
+
+// --- chats and history ----------------------------------------------------------------------
+
+export function putChat(chat: Chat) {
+  const next = new Map(chats.value);
+  next.set(chat.id, chat);
+  chats.value = next;
+  if (chat.pts != null) live?.follow(chat.id, chat.pts);
+  persist();
+}
+
+function patchChat(id: number, patch: (c: Chat) => Partial<Chat> | null) {
+  const c = chats.value.get(id);
+  if (!c) return;
+  const p = patch(c);
+  if (!p) return;
+  const next = new Map(chats.value);
+  next.set(id, { ...c, ...p });
+  chats.value = next;
+  persist();
+}
+
+const refreshing = new Set<number>();
+export async function refreshChat(id: number): Promise<void> {
+  if (refreshing.has(id)) return;
+  refreshing.add(id);
+  try {
+    const chat = await call<Chat>('getChat', { chat_id: id });
+    putChat(chat);
+    void ensureUsers([chat.peer_user_id, chat.last_message?.sender_id]);
+  } catch (e) {
+    if (e instanceof ApiError && e.status >= 400 && e.status < 500) removeChat(id);
+  } finally {
+    refreshing.delete(id);
+  }
+}
+
+function removeChat(id: number) {
+  if (!chats.value.has(id)) return;
+  const next = new Map(chats.value);
+  next.delete(id);
+  chats.value = next;
+  if (currentChatId.value === id) currentChatId.value = null;
+  persist();
+}
+
+function setHistory(chatId: number, msgs: Message[]) {
+  const next = new Map(histories.value);
+  next.set(chatId, msgs);
+  histories.value = next;
+}
+
+/** Merge messages into a chat's loaded history, by id (idempotent). */
+export function mergeMessages(chatId: number, incoming: Message[], onlyIfLoaded = false) {
+  const cur = histories.value.get(chatId);
+  if (!cur && onlyIfLoaded) return;
+  const byId = new Map((cur ?? []).map((m) => [m.id, m]));
+  for (const m of incoming) byId.set(m.id, m);
+  setHistory(chatId, [...byId.values()].sort((a, b) => a.id - b.id));
+}
+
+const loadingOlder = new Set<number>();
+export async function loadHistory(chatId: number, fresh = false): Promise<void> {
+  const msgs = await call<Message[]>('getHistory', { chat_id: chatId, limit: 50 });
+  if (fresh) {
+    setHistory(chatId, msgs);
+    const done = new Set(historyComplete.value);
+    done.delete(chatId);
+    historyComplete.value = done;
+  } else mergeMessages(chatId, msgs);
+  if (msgs.length < 50) historyComplete.value = new Set(historyComplete.value).add(chatId);
+  void ensureUsers(msgs.map((m) => m.sender_id));
+  void countViews(chatId, msgs);
+}
+
+export async function loadOlder(chatId: number): Promise<boolean> {
+  const cur = histories.value.get(chatId);
+  if (!cur?.length || loadingOlder.has(chatId) || historyComplete.value.has(chatId)) return false;
+  loadingOlder.add(chatId);
+  try {
+    const msgs = await call<Message[]>('getHistory', { chat_id: chatId, offset_id: cur[0].id, limit: 50 });
+    if (msgs.length < 50) historyComplete.value = new Set(historyComplete.value).add(chatId);
+    mergeMessages(chatId, msgs);
+    void ensureUsers(msgs.map((m) => m.sender_id));
+    void countViews(chatId, msgs);
+    return msgs.length > 0;
+  } finally {
+    loadingOlder.delete(chatId);
+  }
+}
+
+async function countViews(chatId: number, msgs: Message[]) {
+  const chat = chats.value.get(chatId);
+  if (chat?.kind !== 'channel' || !msgs.length) return;
+  try {
+    const ids = msgs.map((m) => m.id);
+    const res = await call<{ views: number[] }>('viewMessages', { chat_id: chatId, message_ids: ids });
+    const views = res.views ?? [];
+    const cur = histories.value.get(chatId) ?? [];
+    const byId = new Map(ids.map((id, i) => [id, views[i]]));
+    setHistory(chatId, cur.map((m) => (byId.has(m.id) ? { ...m, views: byId.get(m.id) } : m)));
+  } catch {
+    /* counters are best-effort */
+  }
+}
+
+export async function openChat(chatId: number | null) {
+  currentChatId.value = chatId;
+  if (chatId == null) return;
+  if (!histories.value.has(chatId)) await loadHistory(chatId, true).catch(() => undefined);
+  markRead(chatId);
+}
+
+export function markRead(chatId: number) {
+  const chat = chats.value.get(chatId);
+  const msgs = histories.value.get(chatId);
+  const last = msgs?.[msgs.length - 1]?.id ?? chat?.last_message?.id;
+  if (!chat || !last || (chat.unread_count === 0 && chat.read_inbox_max_id >= last)) return;
+  if (typeof document !== 'undefined' && document.hidden) return;
+  patchChat(chatId, () => ({ unread_count: 0, read_inbox_max_id: Math.max(chat.read_inbox_max_id, last) }));
+  call('readHistory', { chat_id: chatId, max_id: last }).catch(() => undefined);
+}
+
+export function randomId(): number {
+  return Math.floor(Math.random() * 2 ** 52) + 1;
+}
+
+export async function sendMessage(chatId: number, text: string, entities: unknown[], replyTo?: number | null) {
+  const params: Record<string, unknown> = { chat_id: chatId, text, random_id: randomId() };
+  if (entities.length) params.entities = entities;
+  if (replyTo) params.reply_to_message_id = replyTo;
+  const sent = await call<{ message: Message }>('sendMessage', params);
+  onNewMessage(sent.message, false);
+  return sent.message;
+}
+
+// --- applying updates -----------------------------------------------------------------------
+
+function onNewMessage(m: Message, notify: boolean) {
+  mergeMessages(m.chat_id, [m], true);
+  const chat = chats.value.get(m.chat_id);
+  if (!chat) {
+    void refreshChat(m.chat_id);
+    return;
+  }
+  const mine = m.sender_id === me.value?.id;
+  const isNew = !chat.last_message || m.id > chat.last_message.id;
+  const viewing = currentChatId.value === m.chat_id && typeof document !== 'undefined' && !document.hidden;
+  patchChat(m.chat_id, (c) => ({
+    last_message: isNew ? m : c.last_message,
+    last_activity: Math.max(c.last_activity, m.date),
+    unread_count: !mine && isNew && m.id > c.read_inbox_max_id && !viewing ? c.unread_count + 1 : c.unread_count,
+  }));
+  void ensureUsers([m.sender_id]);
+  // a message clears the sender's typing
+  if (m.sender_id) stopTyping(m.chat_id, m.sender_id);
+  if (viewing && !mine) markRead(m.chat_id);
+  if (notify && !mine && isNew) notifyMessage(chat, m);
+}
+
+export function applyUpdate(u: Update): void {
+  const chatId = u.chat_id ?? u.message?.chat_id ?? null;
+  switch (u.type) {
+    case 'new_message':
+      if (u.message) onNewMessage(u.message, true);
+      break;
+    case 'edit_message':
+      if (u.message) {
+        mergeMessages(u.message.chat_id, [u.message], true);
+        patchChat(u.message.chat_id, (c) => (c.last_message?.id === u.message!.id ? { last_message: u.message! } : null));
+      }
+      break;
+    case 'delete_messages': {
+      if (chatId == null) break;
+      const gone = new Set(u.message_ids ?? []);
+      const cur = histories.value.get(chatId);
+      if (cur) setHistory(chatId, cur.filter((m) => !gone.has(m.id)));
+      const chat = chats.value.get(chatId);
+      if (chat?.last_message && gone.has(chat.last_message.id)) void refreshChat(chatId);
+      break;
+    }
+    case 'pinned_messages': {
+      if (chatId == null) break;
+      const ids = new Set(u.message_ids ?? []);
+      const cur = histories.value.get(chatId);
+      if (cur) setHistory(chatId, cur.map((m) => (ids.has(m.id) ? { ...m, pinned: !!u.pinned } : m)));
+      patchChat(chatId, (c) => {
+        const set = new Set(c.pinned_message_ids ?? []);
+        ids.forEach((id) => (u.pinned ? set.add(id) : set.delete(id)));
+        return { pinned_message_ids: [...set].sort((a, b) => a - b) };
+      });
+      break;
+    }
+    case 'message_reactions': {
+      if (chatId == null || u.message_id == null) break;
+      const cur = histories.value.get(chatId);
+      if (cur) setHistory(chatId, cur.map((m) => (m.id === u.message_id ? { ...m, reactions: u.reactions ?? [] } : m)));
+      break;
+    }
+    case 'read_inbox':
+      if (chatId != null)
+        patchChat(chatId, (c) => ({ read_inbox_max_id: Math.max(c.read_inbox_max_id, u.max_id ?? 0), unread_count: u.unread_count ?? c.unread_count }));
+      break;
+    case 'read_outbox':
+      if (chatId != null) patchChat(chatId, (c) => ({ read_outbox_max_id: Math.max(c.read_outbox_max_id, u.max_id ?? 0) }));
+      break;
+    case 'chat_membership':
+      if (chatId == null) break;
+      if (u.role === 'left' || u.role === 'banned') removeChat(chatId);
+      else void refreshChat(chatId);
+      break;
+    case 'too_long':
+      if (u.box) {
+        void refreshChat(u.box);
+        if (histories.value.has(u.box)) void loadHistory(u.box, true);
+      } else {
+        histories.value = new Map();
+        void reloadAll();
+      }
+      break;
+    default:
+      if (chatId != null && chats.value.has(chatId)) void refreshChat(chatId);
+  }
+}
+
+export function applyEvent(e: LiveEvent): void {
+  if (e.type === 'typing' && e.chat_id && e.user_id) {
+    if (e.user_id === me.value?.id) return;
+    if (e.action === 'cancel') stopTyping(e.chat_id, e.user_id);
+    else {
+      const next = new Map(typing.value);
+      const inChat = new Map(next.get(e.chat_id) ?? []);
+      inChat.set(e.user_id, Date.now() + 6000);
+      next.set(e.chat_id, inChat);
+      typing.value = next;
+      void ensureUsers([e.user_id]);
+      setTimeout(sweepTyping, 6100);
+    }
+  } else if (e.type === 'user_status' && e.user_id) {
+    const u = users.value.get(e.user_id);
+    if (u) {
+      const next = new Map(users.value);
+      next.set(e.user_id, { ...u, online: e.online ?? u.online, last_seen: e.last_seen ?? u.last_seen });
+      users.value = next;
+    }
+  }
+}
+
+function stopTyping(chatId: number, userId: number) {
+  const inChat = typing.value.get(chatId);
+  if (!inChat?.has(userId)) return;
+  const next = new Map(typing.value);
+  const copy = new Map(inChat);
+  copy.delete(userId);
+  next.set(chatId, copy);
+  typing.value = next;
+}
+
+function sweepTyping() {
+  const now = Date.now();
+  let changed = false;
+  const next = new Map<number, Map<number, number>>();
+  for (const [chatId, m] of typing.value) {
+    const kept = new Map([...m].filter(([, exp]) => exp > now));
+    if (kept.size !== m.size) changed = true;
+    next.set(chatId, kept);
+  }
+  if (changed) typing.value = next;
+}
+
+let lastTypingSent = 0;
+export function userIsTyping(chatId: number) {
+  const now = Date.now();
+  if (now - lastTypingSent < 4000) return;
+  lastTypingSent = now;
+  call('setTyping', { chat_id: chatId, action: 'typing' }).catch(() => undefined);
+}
+export function userStoppedTyping(chatId: number) {
+  if (!lastTypingSent) return;
+  lastTypingSent = 0;
+  call('setTyping', { chat_id: chatId, action: 'cancel' }).catch(() => undefined);
+}
+
+// --- notifications --------------------------------------------------------------------------
+
+export function askNotificationPermission() {
+  if (typeof Notification !== 'undefined' && Notification.permission === 'default') void Notification.requestPermission();
+}
+
+function notifyMessage(chat: Chat, m: Message) {
+  if (typeof document === 'undefined' || !document.hidden) return;
+  if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
+  try {
+    const n = new Notification(chat.title, { body: m.text || t('photo'), tag: `chat-${chat.id}` });
+    n.onclick = () => {
+      window.focus();
+      void openChat(chat.id);
+      n.close();
+    };
+  } catch {
+    /* some browsers need a service worker for this */
+  }
+}
+
+export function userName(id: number | null | undefined): string {
+  if (!id) return '';
+  if (id === me.value?.id) return t('you');
+  return users.value.get(id)?.display_name ?? `#${id}`;
+}
