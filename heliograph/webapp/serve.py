@@ -1,7 +1,7 @@
 """Serve the web client's production build (heliograph/webapp/dist) from the API's origin.
 
-- `/` and the client's own routes (`/join/{code}`) answer with dist/index.html, never cached
-  without revalidation, so a new build is picked up at the next load;
+- `/` and the client's own routes (`/join/{code}`, `/addstickers/{name}`) answer with
+  dist/index.html, never cached without revalidation, so a new build is picked up at the next load;
 - `/assets/...` are Vite's content-hashed files: cached for a year, immutable;
 - every other file of dist (the service worker, the manifest, icons) is revalidated each time
   (the service worker in particular must never be stuck in a cache);
@@ -25,7 +25,7 @@ DIST: Path = Path(__file__).resolve().parent / "dist"
 """Where the build is; read at each request (tests point it elsewhere)."""
 
 INDEX: Final = "index.html"
-CLIENT_ROUTES: Final = ("/", "/join/{code}")
+CLIENT_ROUTES: Final = ("/", "/join/{code}", "/addstickers/{name}")
 NO_CACHE: Final = "no-cache"
 IMMUTABLE: Final = "public, max-age=31536000, immutable"
 HASHED_DIR: Final = "assets"

@@ -3,6 +3,7 @@ import { httpCall, wsUrl } from './api/http';
 import { ApiError, SESSION_ENDING, type Account, type Authorization, type Chat, type LiveEvent, type Message, type Update, type User } from './api/types';
 import { LiveConnection, NotConnected, type ConnState, type SocketLike } from './sync/live';
 import { t } from './i18n';
+import { mentionsMe } from './chat/emoji';
 
 const SESSION_KEY = 'heliograph.session';
 const CHATS_KEY = 'heliograph.chats';
@@ -83,11 +84,20 @@ function deviceName(): string {
   return (typeof navigator !== 'undefined' && navigator.userAgent.slice(0, 60)) || 'browser';
 }
 
-function startSession(auth: Authorization) {
+export function startSession(auth: Authorization) {
   const s = { token: auth.token, account: auth.account };
   localStorage.setItem(SESSION_KEY, JSON.stringify(s));
   session.value = s;
   connect();
+}
+
+/** The account changed (profile, username, privacy): keep the session's copy current. */
+export function setAccount(account: Account) {
+  const s = session.value;
+  if (!s || s.account.id !== account.id) return;
+  const next = { ...s, account: { ...s.account, ...account } };
+  localStorage.setItem(SESSION_KEY, JSON.stringify(next));
+  session.value = next;
 }
 
 export async function signOut(): Promise<void> {
@@ -196,7 +206,7 @@ export function putChat(chat: Chat) {
   persist();
 }
 
-function patchChat(id: number, patch: (c: Chat) => Partial<Chat> | null) {
+export function patchChat(id: number, patch: (c: Chat) => Partial<Chat> | null) {
   const c = chats.value.get(id);
   if (!c) return;
   const p = patch(c);
@@ -304,7 +314,7 @@ export function markRead(chatId: number) {
   const last = msgs?.[msgs.length - 1]?.id ?? chat?.last_message?.id;
   if (!chat || !last || (chat.unread_count === 0 && chat.read_inbox_max_id >= last)) return;
   if (typeof document !== 'undefined' && document.hidden) return;
-  patchChat(chatId, () => ({ unread_count: 0, read_inbox_max_id: Math.max(chat.read_inbox_max_id, last) }));
+  patchChat(chatId, () => ({ unread_count: 0, unread_mentions_count: 0, read_inbox_max_id: Math.max(chat.read_inbox_max_id, last) }));
   call('readHistory', { chat_id: chatId, max_id: last }).catch(() => undefined);
 }
 
@@ -337,6 +347,9 @@ function onNewMessage(m: Message, notify: boolean) {
     last_message: isNew ? m : c.last_message,
     last_activity: Math.max(c.last_activity, m.date),
     unread_count: !mine && isNew && m.id > c.read_inbox_max_id && !viewing ? c.unread_count + 1 : c.unread_count,
+    unread_mentions_count:
+      !mine && isNew && !viewing && mentionsMe(m.text, m.entities, me.value) ? (c.unread_mentions_count ?? 0) + 1 : c.unread_mentions_count,
+    draft: mine ? null : c.draft,
   }));
   void ensureUsers([m.sender_id]);
   // a message clears the sender's typing
@@ -388,6 +401,11 @@ export function applyUpdate(u: Update): void {
       if (chatId != null)
         patchChat(chatId, (c) => ({ read_inbox_max_id: Math.max(c.read_inbox_max_id, u.max_id ?? 0), unread_count: u.unread_count ?? c.unread_count }));
       break;
+    case 'draft':
+      if (chatId != null) patchChat(chatId, () => ({ draft: (u.draft as Chat['draft']) ?? null }));
+      break;
+    case 'mention':
+      break; // counted on new_message (getChat has the server's count)
     case 'read_outbox':
       if (chatId != null) patchChat(chatId, (c) => ({ read_outbox_max_id: Math.max(c.read_outbox_max_id, u.max_id ?? 0) }));
       break;
@@ -477,6 +495,7 @@ export function askNotificationPermission() {
 function notifyMessage(chat: Chat, m: Message) {
   if (typeof document === 'undefined' || !document.hidden) return;
   if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
+  if (localStorage.getItem('heliograph.notify') === 'off') return; // Settings → notifications
   try {
     const n = new Notification(chat.title, { body: m.text || t('photo'), tag: `chat-${chat.id}` });
     n.onclick = () => {

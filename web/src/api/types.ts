@@ -30,6 +30,8 @@ export interface Message {
   sender_chat_id?: number | null;
   views?: number | null;
   media?: unknown;
+  reply_count?: number;
+  discussion?: { chat_id: number; message_id: number; comment_count: number } | null;
 }
 
 export type ChatKind = 'private' | 'group' | 'channel' | string;
@@ -50,6 +52,16 @@ export interface Chat {
   member_count?: number;
   role?: string;
   pts?: number | null;
+  draft?: Draft | null;
+  unread_mentions_count?: number;
+  linked_chat_id?: number | null;
+}
+
+export interface Draft {
+  text: string;
+  entities?: MessageEntity[];
+  reply_to_message_id?: number | null;
+  date?: number;
 }
 
 export interface User {
@@ -64,6 +76,9 @@ export interface Account {
   id: number;
   username: string | null;
   display_name: string;
+  bio?: string;
+  privacy?: { last_seen: 'everybody' | 'contacts' | 'nobody'; private_chats: 'everybody' | 'contacts' };
+  photo?: { small_file_id: string; big_file_id: string; date?: number } | null;
 }
 
 export interface Authorization {

@@ -6,6 +6,21 @@ import { LANGS, LANG_NAMES, fmtDay, fmtNumber, fmtTime, lang, setLang, t, type L
 import { parseMarkdown, segments } from '../markdown';
 import * as S from '../state';
 import { VirtualList, type Row } from './MessageList';
+import { QrLogin } from './account/QrLogin';
+import { AccountSettings } from './account/AccountSettings';
+import { ChatList as ChatListView } from './chat/ChatList';
+import { EmojiButton } from './chat/EmojiPicker';
+import { InfoPanel } from './chat/InfoPanel';
+import { JumpButton } from './chat/JumpButton';
+import { Thread } from './chat/Thread';
+import { drafts } from './chat/util';
+import { insertAt } from '../chat/emoji';
+import { AttachTray, ComposerTools, MediaOverlays } from './media/Composer';
+import { LinkPreviewCard, MessageMedia, groupAlbums, mediaLabel } from './media/MediaView';
+import type { MediaMessage } from '../media/types';
+import { lazy } from './media/lazy';
+
+const AddStickers = lazy(() => import('./stickers/AddStickers'));
 
 export const route = signal(location.pathname);
 export function navigate(path: string) {
@@ -22,13 +37,15 @@ export function App() {
   const joinCode = route.value.match(/^\/join\/([A-Za-z0-9_-]+)/)?.[1];
   if (!S.session.value) return <Auth />;
   if (joinCode) return <JoinPage code={joinCode} />;
+  const packName = route.value.match(/^\/addstickers\/([A-Za-z0-9_]+)/)?.[1];
+  if (packName) return <AddStickers name={packName} onBack={() => navigate('/')} />;
   return <Shell />;
 }
 
 // --- auth -------------------------------------------------------------------------------------
 
 function Auth() {
-  const mode = useSignal<'in' | 'up'>('in');
+  const mode = useSignal<'in' | 'up' | 'qr'>('in');
   const error = useSignal('');
   const busy = useSignal(false);
   const submit = async (e: Event) => {
@@ -47,6 +64,12 @@ function Auth() {
     }
   };
   const p = mode.value === 'in' ? 'signin' : 'signup';
+  if (mode.value === 'qr')
+    return (
+      <main class="auth">
+        <QrLogin onBack={() => (mode.value = 'in')} />
+      </main>
+    );
   return (
     <main class="auth">
       <form onSubmit={submit} class="card" key={mode.value}>
@@ -72,6 +95,9 @@ function Auth() {
         </button>
         <button type="button" class="link" data-testid="auth-switch" onClick={() => (mode.value = mode.value === 'in' ? 'up' : 'in')}>
           {mode.value === 'in' ? t('noAccount') : t('haveAccount')}
+        </button>
+        <button type="button" class="link" data-testid="qr-login-button" onClick={() => (mode.value = 'qr')}>
+          {t('qrSignIn')}
         </button>
         <LanguageSelect />
       </form>
@@ -129,9 +155,10 @@ function Shell() {
             +
           </button>
         </header>
-        <ChatList />
+        <ChatListView />
       </aside>
       <section class="main">{current ? <Conversation chatId={current} key={current} /> : <p class="empty">{t('pickChat')}</p>}</section>
+      <MediaOverlays />
       {dialog.value === 'settings' && <Settings />}
       {dialog.value === 'new-chat' && <NewChat />}
       {dialog.value === 'new-group' && <NewGroup />}
@@ -169,13 +196,7 @@ function Modal(props: { title: string; children: ComponentChildren }) {
 function Settings() {
   return (
     <Modal title={t('settings')}>
-      <p>
-        {S.me.value?.display_name} <span class="muted">@{S.me.value?.username}</span>
-      </p>
-      <LanguageSelect />
-      {typeof Notification !== 'undefined' && Notification.permission === 'default' && (
-        <button onClick={() => S.askNotificationPermission()}>{t('notifications')}</button>
-      )}
+      <AccountSettings language={<LanguageSelect />} />
       <div class="row">
         <button onClick={() => (dialog.value = null)}>{t('close')}</button>
         <button class="danger" onClick={() => void S.signOut()}>
@@ -285,55 +306,7 @@ function chatTitle(c: Chat): string {
 function preview(m: Message | null): string {
   if (!m) return '';
   if (m.service) return String((m.service as { type?: string }).type ?? '').replace(/_/g, ' ');
-  return m.text || (m.media ? t('photo') : '');
-}
-
-function ChatList() {
-  const list = S.chatList.value;
-  if (!list.length) return <p class="empty" data-testid="chat-list">{t('noChats')}</p>;
-  return (
-    <ul class="chats" data-testid="chat-list" role="listbox" aria-label={t('search')}>
-      {list.map((c) => {
-        const peer = c.peer_user_id ? S.users.value.get(c.peer_user_id) : null;
-        const active = S.currentChatId.value === c.id;
-        return (
-          <li
-            key={c.id}
-            class={`chat ${active ? 'active' : ''}`}
-            data-testid="chat-item"
-            data-chat-id={c.id}
-            role="option"
-            aria-selected={active}
-            tabIndex={0}
-            onClick={() => void S.openChat(c.id)}
-            onKeyDown={(e) => e.key === 'Enter' && void S.openChat(c.id)}
-          >
-            <div class="avatar" aria-hidden="true">
-              {chatTitle(c).slice(0, 1).toUpperCase()}
-              {peer?.online && c.peer_user_id !== S.me.value?.id && <span class="dot" data-testid="online-dot" title={t('online')} />}
-            </div>
-            <div class="chat-body">
-              <div class="chat-top">
-                <bdi class="title">{chatTitle(c)}</bdi>
-                {c.last_message && <time class="muted">{fmtTime(c.last_message.date)}</time>}
-              </div>
-              <div class="chat-bottom">
-                <span class="preview muted" dir="auto">
-                  {c.kind !== 'private' && c.last_message?.sender_id && c.kind !== 'channel' ? `${S.userName(c.last_message.sender_id)}: ` : ''}
-                  {preview(c.last_message)}
-                </span>
-                {c.unread_count > 0 && (
-                  <span class="badge" data-testid="chat-unread" aria-label={`${c.unread_count}`}>
-                    {c.unread_count}
-                  </span>
-                )}
-              </div>
-            </div>
-          </li>
-        );
-      })}
-    </ul>
-  );
+  return m.text || (m.media ? mediaLabel(m) : '');
 }
 
 // --- conversation -----------------------------------------------------------------------------
@@ -349,6 +322,9 @@ function Conversation({ chatId }: { chatId: number }) {
   const jumpKey = useSignal<string | null>(null);
   const invite = useSignal<string | null>(null);
   const typingNames = useComputed(() => [...(S.typing.value.get(chatId)?.keys() ?? [])].map((id) => S.userName(id)));
+  const readAtOpen = useRef(chat && chat.unread_count > 0 ? chat.read_inbox_max_id : null);
+  const panel = useSignal<null | 'info' | Message>(null);
+  const wrap = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     const onVis = () => !document.hidden && S.markRead(chatId);
@@ -362,6 +338,7 @@ function Conversation({ chatId }: { chatId: number }) {
   const canPost = !isChannel || chat.role === 'owner' || chat.role === 'admin';
   const peer = chat.peer_user_id ? S.users.value.get(chat.peer_user_id) : null;
   const byId = new Map(msgs.map((m) => [m.id, m]));
+  const firstUnreadId = readAtOpen.current != null ? msgs.find((m) => m.id > readAtOpen.current! && m.sender_id !== mine && !m.service)?.id ?? null : null;
 
   const jump = async (id: number) => {
     for (let i = 0; i < 20 && !(S.histories.value.get(chatId) ?? []).some((m) => m.id === id); i++) {
@@ -373,18 +350,23 @@ function Conversation({ chatId }: { chatId: number }) {
 
   const rows: Row[] = [];
   let lastDay = '';
+  const grouped = groupAlbums(msgs);
   for (const m of msgs) {
+    if (grouped.hidden.has(m.id)) continue;
     const day = new Date(m.date * 1000).toDateString();
     if (day !== lastDay) {
       lastDay = day;
       rows.push({ key: `d${m.id}`, render: () => <div class="day" role="separator"><span>{fmtDay(m.date)}</span></div> });
     }
+    if (m.id === firstUnreadId)
+      rows.push({ key: 'unread', render: () => <div class="unread-sep" data-testid="unread-separator" role="separator"><span>{t('unreadMessages')}</span></div> });
     const out = m.sender_id === mine && !isChannel ? true : isChannel ? canPost : false;
     rows.push({
       key: `m${m.id}`,
       render: () => (
         <MessageView
           m={m}
+          album={grouped.albums.get(m.id) ?? null}
           out={out}
           chat={chat}
           reply={m.reply_to_message_id ? byId.get(m.reply_to_message_id) ?? null : null}
@@ -400,6 +382,7 @@ function Conversation({ chatId }: { chatId: number }) {
             editing.value = m;
             menuFor.value = null;
           }}
+          onComments={m.discussion ? () => (panel.value = m) : undefined}
         />
       ),
     });
@@ -433,6 +416,11 @@ function Conversation({ chatId }: { chatId: number }) {
           <div class="muted small">{subtitle}</div>
         </div>
         {chat.kind !== 'private' && (
+          <button class="icon" data-testid="chat-info-button" aria-label={t('chatInfo')} title={t('chatInfo')} aria-expanded={panel.value === 'info'} onClick={() => (panel.value = panel.value === 'info' ? null : 'info')}>
+            ℹ
+          </button>
+        )}
+        {chat.kind !== 'private' && (
           <button class="icon" data-testid="invite-link-button" aria-label={t('inviteLink')} title={t('inviteLink')} onClick={makeInvite}>
             🔗
           </button>
@@ -454,7 +442,12 @@ function Conversation({ chatId }: { chatId: number }) {
           <strong>{t('pinned')}</strong> <span dir="auto">{pinned ? preview(pinned) : `#${pinnedId}`}</span>
         </button>
       )}
-      <VirtualList class="messages" rows={rows} scrollToKey={jumpKey.value} onNearTop={() => void S.loadOlder(chatId)} />
+      <div class="messages-wrap" ref={wrap}>
+        <VirtualList class="messages" rows={rows} scrollToKey={jumpKey.value} onNearTop={() => void S.loadOlder(chatId)} />
+        <JumpButton container={() => wrap.current?.querySelector('.messages') ?? null} msgs={msgs} firstUnreadId={firstUnreadId} mine={mine} onJump={(id) => void jump(id)} />
+      </div>
+      {panel.value === 'info' && <InfoPanel chat={chat} onClose={() => (panel.value = null)} />}
+      {panel.value && panel.value !== 'info' && <Thread post={panel.value} onClose={() => (panel.value = null)} />}
       {typingNames.value.length > 0 && (
         <div class="typing muted small" data-testid="typing-indicator" aria-live="polite">
           {t('someoneTyping', { name: typingNames.value.join(', ') })}
@@ -467,6 +460,7 @@ function Conversation({ chatId }: { chatId: number }) {
 
 function MessageView(props: {
   m: Message;
+  album?: Message[] | null;
   out: boolean;
   chat: Chat;
   reply: Message | null;
@@ -476,6 +470,7 @@ function MessageView(props: {
   onJump: (id: number) => void;
   onReply: () => void;
   onEdit: () => void;
+  onComments?: () => void;
 }) {
   const { m, out, chat } = props;
   if (m.service) {
@@ -509,10 +504,13 @@ function MessageView(props: {
             <span dir="auto">{props.reply ? preview(props.reply) : '…'}</span>
           </button>
         )}
-        <div class="text" data-testid="message-text" dir="auto">
-          <RichText text={m.text} entities={m.entities} />
-          {!m.text && m.media ? <em>{t('photo')}</em> : null}
-        </div>
+        {m.media ? <MessageMedia m={m} album={props.album} /> : null}
+        {(m.text || !m.media) && (
+          <div class="text" data-testid="message-text" dir="auto">
+            <RichText text={m.text} entities={m.entities} />
+          </div>
+        )}
+        {(m as MediaMessage).link_preview && <LinkPreviewCard lp={(m as MediaMessage).link_preview!} />}
         {m.reactions && m.reactions.length > 0 && (
           <div class="reactions">
             {m.reactions.map((r) => (
@@ -521,6 +519,11 @@ function MessageView(props: {
               </button>
             ))}
           </div>
+        )}
+        {m.discussion && props.onComments && (
+          <button class="comments-link" data-testid="comments-button" onClick={props.onComments}>
+            💬 {t('comments', { n: m.discussion.comment_count })}
+          </button>
         )}
         <div class="meta muted small">
           {m.edit_date ? <span class="edited">{t('edited')}</span> : null}
@@ -587,6 +590,7 @@ function RichText({ text, entities }: { text: string; entities?: Message['entiti
           else if (e.type === 'code') node = <code>{node}</code>;
           else if (e.type === 'pre') node = <pre>{node}</pre>;
           else if (e.type === 'spoiler') node = <span class="spoiler">{node}</span>;
+          else if (e.type === 'mention' || e.type === 'text_mention') node = <span class="mention" data-testid="mention">{node}</span>;
           else if ((e.type === 'text_link' && e.url) || e.type === 'url') {
             const href = e.url ?? s.text;
             if (/^https?:\/\//i.test(href)) node = <a href={href} target="_blank" rel="noopener noreferrer">{node}</a>;
@@ -600,7 +604,14 @@ function RichText({ text, entities }: { text: string; entities?: Message['entiti
 
 function Composer(props: { chatId: number; replyTo: { value: Message | null }; editing: { value: Message | null } }) {
   const { chatId, replyTo, editing } = props;
-  const text = useSignal('');
+  const text = useSignal(S.chats.peek().get(chatId)?.draft?.text ?? '');
+  const serverDraft = S.chats.value.get(chatId)?.draft?.text ?? '';
+  useEffect(() => {
+    // a draft saved on another device shows here unless this one is being typed in
+    drafts.known(chatId, serverDraft);
+    if (serverDraft !== text.value && !editing.value && document.activeElement !== area.current && !drafts.isPending(chatId)) text.value = serverDraft;
+  }, [serverDraft]);
+  useEffect(() => () => void drafts.flush(chatId), [chatId]);
   const error = useSignal('');
   const area = useRef<HTMLTextAreaElement>(null);
   useEffect(() => {
@@ -628,12 +639,24 @@ function Composer(props: { chatId: number; replyTo: { value: Message | null }; e
       } else {
         const reply = replyTo.value?.id;
         replyTo.value = null;
+        drafts.sent(chatId);
         await S.sendMessage(chatId, plain, entities, reply);
       }
     } catch (e) {
       text.value = raw;
       error.value = errText(e);
     }
+  };
+
+  const insertEmoji = (em: string) => {
+    const el = area.current;
+    const r = insertAt(text.value, el?.selectionStart ?? text.value.length, el?.selectionEnd ?? text.value.length, em);
+    text.value = r.value;
+    if (!editing.value) drafts.change(chatId, r.value);
+    requestAnimationFrame(() => {
+      el?.focus();
+      el?.setSelectionRange(r.caret, r.caret);
+    });
   };
 
   const ctx = editing.value ?? replyTo.value;
@@ -657,7 +680,10 @@ function Composer(props: { chatId: number; replyTo: { value: Message | null }; e
         </div>
       )}
       {error.value && <p class="error small" role="alert">{error.value}</p>}
+      <AttachTray chatId={chatId} />
       <div class="row">
+        <ComposerTools chatId={chatId} text={text} />
+        <EmojiButton onPick={insertEmoji} />
         <textarea
           ref={area}
           data-testid="composer-input"
@@ -669,12 +695,21 @@ function Composer(props: { chatId: number; replyTo: { value: Message | null }; e
           onInput={(e) => {
             text.value = (e.target as HTMLTextAreaElement).value;
             if (text.value) S.userIsTyping(chatId);
+            if (!editing.value) drafts.change(chatId, text.value);
           }}
           onKeyDown={(e) => {
             if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
               e.preventDefault();
               void send();
+            } else if (e.key === 'ArrowUp' && !text.value && !editing.value && !e.isComposing) {
+              // Up in an empty composer edits your last message
+              const last = [...(S.histories.value.get(chatId) ?? [])].reverse().find((m) => m.sender_id === S.me.value?.id && !m.service && m.text);
+              if (last) {
+                e.preventDefault();
+                editing.value = last;
+              }
             } else if (e.key === 'Escape') {
+              if (editing.value) text.value = '';
               editing.value = null;
               replyTo.value = null;
             }

@@ -1,0 +1,66 @@
+import { useSignal } from '@preact/signals';
+import { useEffect, useRef } from 'preact/hooks';
+import type { Message } from '../../api/types';
+import { t } from '../../i18n';
+
+/**
+ * The floating "↓" of a conversation: shown when scrolled away from the bottom or when
+ * unread messages are waiting. The first press goes to the first unread message (as it was
+ * when the chat was opened), the next to the latest. The badge counts messages that arrived
+ * below the view.
+ */
+export function JumpButton(props: {
+  container: () => HTMLElement | null;
+  msgs: Message[];
+  firstUnreadId: number | null;
+  mine: number | undefined;
+  onJump: (id: number) => void;
+}) {
+  const { msgs } = props;
+  const away = useSignal(false);
+  const seenMax = useRef(0);
+  const unreadPending = useSignal(props.firstUnreadId != null);
+  const lastId = msgs[msgs.length - 1]?.id ?? 0;
+  useEffect(() => {
+    const el = props.container();
+    if (!el) return;
+    const on = () => {
+      const bottom = el.scrollHeight - el.scrollTop - el.clientHeight < 60;
+      away.value = !bottom;
+      if (bottom) seenMax.current = Math.max(seenMax.current, lastId);
+    };
+    on();
+    el.addEventListener('scroll', on, { passive: true });
+    return () => el.removeEventListener('scroll', on);
+  }, [lastId]);
+  if (!seenMax.current) seenMax.current = props.firstUnreadId != null ? props.firstUnreadId - 1 : lastId;
+  const below = away.value ? msgs.filter((m) => m.id > seenMax.current && m.sender_id !== props.mine && !m.service).length : 0;
+  const goUnread = unreadPending.value && props.firstUnreadId != null && msgs.some((m) => m.id === props.firstUnreadId);
+  if (!away.value && !goUnread) return null;
+  const toLatest = () => {
+    const el = props.container();
+    if (el) el.scrollTop = el.scrollHeight;
+    seenMax.current = lastId;
+  };
+  return (
+    <button
+      class="jump"
+      data-testid={goUnread ? 'jump-unread' : 'jump-latest'}
+      aria-label={goUnread ? t('jumpUnread') : t('jumpLatest')}
+      title={goUnread ? t('jumpUnread') : t('jumpLatest')}
+      onClick={() => {
+        if (goUnread) {
+          unreadPending.value = false;
+          props.onJump(props.firstUnreadId!);
+        } else toLatest();
+      }}
+    >
+      {goUnread ? '⇡' : '↓'}
+      {below > 0 && (
+        <span class="badge" data-testid="jump-count">
+          {below}
+        </span>
+      )}
+    </button>
+  );
+}
