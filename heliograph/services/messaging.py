@@ -6,7 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from heliograph.domain.entities import ChatKind, ForwardOrigin, Message, MessageEntity
+from heliograph.domain.entities import (
+    ChatKind,
+    Discussion,
+    ForwardOrigin,
+    Message,
+    MessageEntity,
+)
 from heliograph.domain.errors import ErrorCode, HeliographError
 from heliograph.domain.media import Media, file_ids
 from heliograph.domain.permissions import Role, check_can_send, require_admin_right
@@ -250,7 +256,8 @@ async def _open_discussion(
         grouped_id=post.grouped_id,
     )
     await messages.set_discussion(tx, access.chat_id, post.id, group_id, copy.message.id)
-    post.discussion = None  # filled in on the next read; the live update carries the post
+    # The live update and the sender's answer are encoded after this: they carry it too.
+    post.discussion = Discussion(group_id, copy.message.id, 0)
 
 
 async def check_slow_mode(app: App, tx: Conn, caller: Caller, access: ChatAccess) -> None:

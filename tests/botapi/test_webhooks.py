@@ -187,6 +187,12 @@ async def test_undelivered_updates_wait_across_a_restart(
         receiver.status = 503
         await api.ok("sendMessage", ann.token, chat_id=chat_id, text="still there?")
         await receiver.until(lambda: len(receiver.seen) >= 1)
+        # the failure is recorded once the answer is read: wait for it before stopping
+        for _ in range(100):
+            info = await bot_ok(base_url(server), token, "getWebhookInfo")
+            if "last_error_message" in info:
+                break
+            await asyncio.sleep(0.05)
     await server.stop()  # gives up its lease: the next node takes over at once
     receiver.status = 200
     server = await launch(fresh=False, bot_webhook_allowlist="127.0.0.1")

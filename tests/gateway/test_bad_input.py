@@ -1183,7 +1183,8 @@ async def test_passwords(api: Api, world: World) -> None:
 
 async def test_flood_wait(make_config) -> None:  # type: ignore[no-untyped-def]
     # Low limits for sending and signing in; the rest as generous as everywhere else.
-    rates = {**TEST_RATES, "send": Rate(4, 3), "auth": Rate(0.001, 3)}
+    # One send refilled every 2 s: a slow machine cannot refill the bucket mid-test.
+    rates = {**TEST_RATES, "send": Rate(0.5, 3), "auth": Rate(0.001, 3)}
     srv = Server(make_config(rates=rates))
     await srv.start()
     try:

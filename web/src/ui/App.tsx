@@ -773,7 +773,7 @@ function JoinPage({ code }: { code: string }) {
         ) : (
           !error.value && <p>{t('loading')}</p>
         )}
-        {error.value && <p class="error" role="alert">{error.value}</p>}
+        {error.value && <p class="error" role="alert" data-testid="join-error">{error.value}</p>}
         <button class="link" onClick={() => navigate('/')}>
           {t('back')}
         </button>
