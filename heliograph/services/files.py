@@ -288,6 +288,21 @@ async def store_bytes(
     return FileInfo(file_id, len(data), name, mime_type, sha256)
 
 
+async def local_copy(app: App, row: Row) -> Path:
+    """A stored file's bytes in a private temporary file in the upload directory, for tools
+    that need a path (image decoding, ffprobe, sticker checks). The caller removes it."""
+    store = storage(app)
+    path = store.upload_dir / f"scratch-{secrets.token_hex(12)}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = await asyncio.to_thread(path.open, "xb")
+    try:
+        async for chunk in store.blobs.read(row["sha256"]):
+            await asyncio.to_thread(handle.write, chunk)
+    finally:
+        await asyncio.to_thread(handle.close)
+    return path
+
+
 async def remove_expired_uploads(app: App) -> int:
     """Delete abandoned uploads and their data; returns how many went."""
     store = storage(app)

@@ -72,20 +72,6 @@ def _write_private(path: Path, data: bytes) -> None:
         f.write(data)
 
 
-async def _local_copy(app: App, row: Row) -> Path:
-    """The file's bytes in a local temporary file, for tools that need a path."""
-    store = files.storage(app)
-    path = store.upload_dir / f"scratch-{secrets.token_hex(12)}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = await asyncio.to_thread(path.open, "xb")
-    try:
-        async for chunk in store.blobs.read(row["sha256"]):
-            await asyncio.to_thread(handle.write, chunk)
-    finally:
-        await asyncio.to_thread(handle.close)
-    return path
-
-
 async def store_photo(app: App, owner_id: int | None, processed: images.ProcessedPhoto) -> Photo:
     sizes = []
     for size in processed.sizes:
@@ -152,7 +138,7 @@ async def _process(app: App, caller: Caller, item: MediaInput, row: Row) -> Medi
         raise HeliographError(
             ErrorCode.MEDIA_INVALID, "this file is too large for that kind; send it as a document"
         )
-    path = await _local_copy(app, row)
+    path = await files.local_copy(app, row)
     try:
         if item.type is MediaType.PHOTO:
             processed = await asyncio.to_thread(images.process_photo, path, app.limits)
@@ -306,7 +292,7 @@ async def _profile_photo(app: App, caller: Caller, file_id: str) -> ProfilePhoto
     row = await files.readable_file(app, caller, file_id)
     if row["size"] > _PHOTO_BYTES:
         raise HeliographError(ErrorCode.PHOTO_INVALID, "the photo is too large")
-    path = await _local_copy(app, row)
+    path = await files.local_copy(app, row)
     try:
         small, big = await asyncio.to_thread(_squares, path)
     finally:

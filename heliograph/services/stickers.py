@@ -8,9 +8,7 @@ file stays as private as it was. Only a pack's creator changes it; every change 
 from __future__ import annotations
 
 import asyncio
-import secrets
 from dataclasses import dataclass
-from pathlib import Path
 
 from heliograph.domain.errors import ErrorCode, HeliographError
 from heliograph.domain.media import Sticker
@@ -160,20 +158,6 @@ def _check_title(app: App, title: str) -> tuple[str, str]:
     return title, normalize_for_search(title)
 
 
-async def _local_copy(app: App, row: Row) -> Path:
-    """The file's bytes in a private temporary file, for checks that need a path."""
-    store_ = files.storage(app)
-    path = store_.upload_dir / f"scratch-{secrets.token_hex(12)}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = await asyncio.to_thread(path.open, "xb")
-    try:
-        async for chunk in store_.blobs.read(row["sha256"]):
-            await asyncio.to_thread(handle.write, chunk)
-    finally:
-        await asyncio.to_thread(handle.close)
-    return path
-
-
 async def _check_file(app: App, caller: Caller, file_id: str) -> tuple[Row, StickerFile]:
     """An uploaded file of the caller's that meets the sticker rules."""
     row = await files.readable_file(app, caller, file_id)
@@ -192,7 +176,7 @@ async def _check_file(app: App, caller: Caller, file_id: str) -> tuple[Row, Stic
             f" {row['size'] // 1024} KB",
             file_id=file_id,
         )
-    path = await _local_copy(app, row)
+    path = await files.local_copy(app, row)
     try:
         checked = await asyncio.to_thread(check_sticker, path, limits)
     except HeliographError as e:
