@@ -185,6 +185,9 @@ class Chat:
     linked_chat_id: int | None = None
     signatures: bool = False
     photo: ProfilePhoto | None = None
+    # the member's own arrangement of their chat list (getPinnedChats gives the pin order)
+    pinned: bool = False
+    archived: bool = False
 
 
 @dataclass(slots=True)

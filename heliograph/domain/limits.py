@@ -26,6 +26,7 @@ class Limits:
     difference_too_long: int = 100_000
     contacts_max: int = 10_000
     draft_length: int = 4096
+    pinned_chats: int = 10
     body_bytes: int = 1_048_576
     login_token_seconds: int = 120
     group_members: int = 200_000

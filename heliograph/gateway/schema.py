@@ -105,6 +105,16 @@ UPDATE_TYPES: dict[str, Pushed] = {
         "Your draft in the chat changed on another device; null: it was cleared.",
         {"draft": Draft | None},
     ),
+    "pinned_chats": Pushed(
+        "Your pinned chats changed, on any device: `chat_ids` in their order, first shown "
+        "first. This update has no `chat_id`.",
+        {"chat_ids": list[int]},
+        optional=frozenset({"chat_id"}),
+    ),
+    "chat_archived": Pushed(
+        "The chat moved into your archive (`archived` true) or out of it, on any device.",
+        {"archived": bool},
+    ),
     "chat_info": Pushed(
         "A group or channel changed; only the fields that changed are present. `deleted`: "
         "the chat is gone, remove it.",
@@ -228,6 +238,8 @@ ERROR_MEANINGS: dict[ErrorCode, str] = {
     ),
     ErrorCode.CHAT_TITLE_INVALID: "The chat title is empty or too long.",
     ErrorCode.CHAT_NOT_MODIFIED: "The change changes nothing.",
+    ErrorCode.PINNED_CHATS_TOO_MANY: "As many chats as allowed are pinned already: unpin one "
+    "first.",
     ErrorCode.FILE_TOO_LARGE: "The file is larger than the server's `limit` (bytes).",
     ErrorCode.FILE_PART_INVALID: "No such part of the upload, or it has the wrong length "
     "(`expected` bytes), or the upload is already finished.",

@@ -37,6 +37,7 @@ from heliograph.sdk.methods import new_random_id
 from heliograph.sdk.session import SessionData, load_session
 from heliograph.sdk.transfer import Progress, media_type_for
 from heliograph.sdk.types import (
+    CHAT_ARCHIVED,
     CHAT_BECAME_LARGE,
     CHAT_MEMBERSHIP,
     DELETE_MESSAGES,
@@ -44,6 +45,7 @@ from heliograph.sdk.types import (
     EDIT_MESSAGE,
     MESSAGE_REACTIONS,
     NEW_MESSAGE,
+    PINNED_CHATS,
     PINNED_MESSAGES,
     READ_INBOX,
     READ_OUTBOX,
@@ -107,6 +109,7 @@ from heliograph.sdk.types import (
 )
 
 __all__ = [
+    "CHAT_ARCHIVED",
     "CHAT_BECAME_LARGE",
     "CHAT_MEMBERSHIP",
     "DELETE_MESSAGES",
@@ -114,6 +117,7 @@ __all__ = [
     "EDIT_MESSAGE",
     "MESSAGE_REACTIONS",
     "NEW_MESSAGE",
+    "PINNED_CHATS",
     "PINNED_MESSAGES",
     "READ_INBOX",
     "READ_OUTBOX",

@@ -51,6 +51,10 @@ RETRY_SAFE = frozenset(
         "getMe",
         "getChats",
         "getChat",
+        "getPinnedChats",
+        "pinChat",
+        "archiveChat",
+        "reorderPinnedChats",
         "getPrivateChat",
         "getHistory",
         "getMessages",
@@ -248,6 +252,25 @@ class Methods:
 
     async def get_chat(self, chat_id: int) -> Chat:
         return Chat.from_dict(await self._invoke("getChat", {"chat_id": chat_id}))
+
+    async def get_pinned_chats(self) -> list[Chat]:
+        """Your pinned chats in their order, however old their last message."""
+        return [Chat.from_dict(c) for c in await self._invoke("getPinnedChats", {})]
+
+    async def pin_chat(self, chat_id: int, *, pinned: bool = True) -> PtsChange:
+        """Pin a chat first in your list (pinned=False unpins); every device follows."""
+        params = {"chat_id": chat_id, "pinned": pinned}
+        return PtsChange.from_dict(await self._invoke("pinChat", params))
+
+    async def reorder_pinned_chats(self, chat_ids: Iterable[int]) -> PtsChange:
+        """Put your pinned chats in this order (name each pinned chat once)."""
+        params = {"chat_ids": list(chat_ids)}
+        return PtsChange.from_dict(await self._invoke("reorderPinnedChats", params))
+
+    async def archive_chat(self, chat_id: int, *, archived: bool = True) -> PtsChange:
+        """Move a chat into your archive (archived=False takes it out); archiving unpins."""
+        params = {"chat_id": chat_id, "archived": archived}
+        return PtsChange.from_dict(await self._invoke("archiveChat", params))
 
     async def get_private_chat(self, user_id: int) -> Chat:
         """The private chat with a user (your Saved Messages with your own id)."""

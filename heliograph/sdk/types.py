@@ -19,6 +19,10 @@ MESSAGE_REACTIONS = "message_reactions"
 READ_INBOX = "read_inbox"
 READ_OUTBOX = "read_outbox"
 DRAFT = "draft"
+# Your chat list's arrangement changed on some device: `chat_ids` (pinned, in order), or
+# `archived` for `chat_id`.
+PINNED_CHATS = "pinned_chats"
+CHAT_ARCHIVED = "chat_archived"
 # Your place in a chat changed; for a large chat, `box_pts` is where to follow its box from.
 CHAT_MEMBERSHIP = "chat_membership"
 CHAT_BECAME_LARGE = "chat_became_large"
@@ -765,6 +769,8 @@ class Chat:
     linked_chat_id: int | None = None  # a channel's discussion group, or a group's channel
     signatures: bool = False  # channels: posts carry their author's name
     photo: ProfilePhoto | None = None
+    pinned: bool = False  # pinned to the top of your list (get_pinned_chats gives the order)
+    archived: bool = False  # in your archive
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Self:
@@ -792,6 +798,8 @@ class Chat:
             linked_chat_id=d.get("linked_chat_id"),
             signatures=bool(d.get("signatures", False)),
             photo=_profile_photo(d.get("photo")),
+            pinned=bool(d.get("pinned", False)),
+            archived=bool(d.get("archived", False)),
         )
 
 
@@ -818,6 +826,8 @@ class Update:
     - read_inbox: `max_id`, `unread_count` (you read on another device)
     - read_outbox: `max_id` (the other side read your messages)
     - draft: `draft` (None: cleared)
+    - pinned_chats: `chat_ids`, your pinned chats in order (no `chat_id`)
+    - chat_archived: `archived`
     - chat_membership: `role` (owner, admin, member, restricted, banned, left), `box_pts`
     - chat_became_large: `box_pts` (the chat's updates come in its own box from now on)
     - too_long (made by the SDK): the gap could not be replayed; reload chats and history.
@@ -841,6 +851,8 @@ class Update:
     draft: Draft | None = None
     role: str | None = None
     box_pts: int | None = None
+    chat_ids: list[int] = field(default_factory=list)
+    archived: bool | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -863,6 +875,8 @@ class Update:
             draft=Draft.from_dict(draft) if draft else None,
             role=d.get("role"),
             box_pts=_opt_int(d.get("box_pts")),
+            chat_ids=_ints(d.get("chat_ids")),
+            archived=d.get("archived"),
             raw=dict(d),
         )
 

@@ -10,7 +10,7 @@ from heliograph.domain.media import ProfilePhoto
 from heliograph.domain.text import escape_like, normalize_for_search
 from heliograph.services.chats import load_access, peer_of
 from heliograph.services.context import App, Caller
-from heliograph.store import chats, messages, users
+from heliograph.store import chat_list, chats, messages, users
 from heliograph.store.db import Conn, Row
 
 
@@ -83,6 +83,8 @@ async def _to_chats(conn: Conn, caller: Caller, rows: list[Row]) -> list[Chat]:
                 linked_chat_id=r["linked_chat_id"],
                 signatures=bool(r["signatures"]),
                 photo=ProfilePhoto.from_json(photo),
+                pinned=r["pin_order"] is not None,
+                archived=bool(r["archived"]),
             )
         )
     return result
@@ -110,6 +112,12 @@ async def get_chats(
                 break
             cursor = (rows[-1]["last_activity"], rows[-1]["id"])
         return await _to_chats(conn, caller, found[:limit])
+
+
+async def get_pinned_chats(app: App, caller: Caller) -> list[Chat]:
+    """The caller's pinned chats in their order, whatever their last activity."""
+    async with app.db.read() as conn:
+        return await _to_chats(conn, caller, await chat_list.pinned_chat_rows(conn, caller.user_id))
 
 
 async def get_chat(app: App, caller: Caller, chat_id: int) -> Chat:

@@ -50,7 +50,7 @@ async def add_member(
         " joined_at = excluded.joined_at, invited_by = excluded.invited_by,"
         " invite_link_id = excluded.invite_link_id, admin_rights = '{}', restrictions = '{}',"
         " restricted_until = 0, read_inbox_max_id = excluded.read_inbox_max_id"
-        f" WHERE chat_members.role NOT IN {_ACTIVE}",
+        f" WHERE chat_members.role NOT IN {ACTIVE_SQL}",
         chat_id,
         user_id,
         now,
@@ -64,7 +64,7 @@ async def add_member(
     return changed > 0
 
 
-_ACTIVE = "('owner', 'admin', 'member', 'restricted')"
+ACTIVE_SQL = "('owner', 'admin', 'member', 'restricted')"
 
 
 async def admin_bot_ids(conn: Conn, chat_id: int) -> list[int]:
@@ -80,7 +80,8 @@ async def admin_bot_ids(conn: Conn, chat_id: int) -> list[int]:
 async def bot_member_ids(conn: Conn, chat_id: int) -> list[int]:
     """The bots in a chat (through a partial index: cheap in a chat of any size)."""
     rows = await conn.fetch(
-        f"SELECT user_id FROM chat_members WHERE chat_id = ? AND is_bot = 1 AND role IN {_ACTIVE}",
+        "SELECT user_id FROM chat_members WHERE chat_id = ? AND is_bot = 1"
+        f" AND role IN {ACTIVE_SQL}",
         chat_id,
     )
     return [r["user_id"] for r in rows]
@@ -94,7 +95,8 @@ CHAT_COLUMNS = (
 )
 MEMBER_COLUMNS = (
     "m.user_id, m.role, m.admin_rights, m.admin_title, m.restrictions, m.restricted_until,"
-    " m.read_inbox_max_id, m.invited_by, m.invite_link_id, m.joined_at, m.last_sent_at"
+    " m.read_inbox_max_id, m.invited_by, m.invite_link_id, m.joined_at, m.last_sent_at,"
+    " m.pin_order, m.archived"
 )
 
 
@@ -119,7 +121,7 @@ async def member_row(conn: Conn, chat_id: int, user_id: int) -> Row | None:
 async def member_ids(conn: Conn, chat_id: int) -> list[int]:
     """Active members (not those who left or were banned)."""
     rows = await conn.fetch(
-        f"SELECT user_id FROM chat_members WHERE chat_id = ? AND role IN {_ACTIVE}"
+        f"SELECT user_id FROM chat_members WHERE chat_id = ? AND role IN {ACTIVE_SQL}"
         " ORDER BY user_id",
         chat_id,
     )
@@ -129,7 +131,7 @@ async def member_ids(conn: Conn, chat_id: int) -> list[int]:
 async def large_chats_of_user(conn: Conn, user_id: int) -> list[int]:
     rows = await conn.fetch(
         "SELECT m.chat_id FROM chat_members m JOIN chats c ON c.id = m.chat_id"
-        f" WHERE m.user_id = ? AND c.is_large = 1 AND m.role IN {_ACTIVE}",
+        f" WHERE m.user_id = ? AND c.is_large = 1 AND m.role IN {ACTIVE_SQL}",
         user_id,
     )
     return [r["chat_id"] for r in rows]
@@ -158,7 +160,7 @@ async def list_for_user(
     """The user's chats by last activity, newest first; `before` is (activity, chat_id)."""
     sql = (
         f"SELECT {CHAT_COLUMNS}, {MEMBER_COLUMNS} FROM chat_members m"
-        f" JOIN chats c ON c.id = m.chat_id WHERE m.user_id = ? AND m.role IN {_ACTIVE}"
+        f" JOIN chats c ON c.id = m.chat_id WHERE m.user_id = ? AND m.role IN {ACTIVE_SQL}"
     )
     args: list[object] = [user_id]
     if before is not None:
@@ -302,7 +304,7 @@ async def leave_all_groups(tx: Conn, user_id: int) -> None:
     """A deleted account leaves every group and channel (private chats stay for the peer)."""
     await tx.execute(
         "UPDATE chats SET member_count = member_count - 1 WHERE kind <> 'private' AND id IN"
-        f" (SELECT chat_id FROM chat_members WHERE user_id = ? AND role IN {_ACTIVE})",
+        f" (SELECT chat_id FROM chat_members WHERE user_id = ? AND role IN {ACTIVE_SQL})",
         user_id,
     )
     await tx.execute(

@@ -268,6 +268,11 @@ SAMPLES: dict[str, Callable[[World], dict[str, Any]]] = {
     "setTyping": lambda w: {"chat_id": w.chat, "action": "typing"},
     "saveDraft": lambda w: {"chat_id": w.chat, "text": "draft text"},
     "viewMessages": lambda w: {"chat_id": w.channel, "message_ids": [w.post]},
+    # the chat list's arrangement
+    "pinChat": lambda w: {"chat_id": w.chat},
+    "reorderPinnedChats": lambda w: {"chat_ids": []},
+    "archiveChat": lambda w: {"chat_id": w.group},
+    "getPinnedChats": lambda w: {},
     # groups and channels
     "createGroup": lambda w: {"title": "Another group", "user_ids": [w.bob.user_id]},
     "createChannel": lambda w: {"title": "Another channel", "about": "more news"},

@@ -421,6 +421,8 @@ async def test_group_and_channel_updates_match_the_schema(small_chats_server: Se
             await alice("editMessage", chat_id=group, message_id=first, text="hi all")
             await bob("readHistory", chat_id=group, max_id=first)
             await bob("saveDraft", chat_id=group, text="later")
+            await bob("pinChat", chat_id=group)
+            await bob("archiveChat", chat_id=group)
             await alice("deleteMessages", chat_id=group, message_ids=[first])
             channel = (await alice("createChannel", title="News"))["id"]
             await alice("addChatMembers", chat_id=channel, user_ids=[bob_id])

@@ -121,6 +121,7 @@ def load_all() -> dict[str, Method]:
         account,
         bot_interaction,
         bots,
+        chat_list,
         chats,
         contacts,
         groups,

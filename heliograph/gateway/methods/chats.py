@@ -50,7 +50,7 @@ class MaybePtsChange:
     box: int | None = None
 
 
-def _maybe(change: messaging.Changed | None) -> MaybePtsChange:
+def maybe_change(change: messaging.Changed | None) -> MaybePtsChange:
     if change is None:
         return MaybePtsChange(changed=False)
     return MaybePtsChange(True, change.pts, change.pts_count, change.box)
@@ -250,7 +250,7 @@ class PinMessage(Params):
 @method("pinMessage", PinMessage, MaybePtsChange, group="Messages")
 async def pin_message(ctx: Context, p: PinMessage) -> MaybePtsChange:
     """Pin a message for everyone in the chat, or unpin it with `pinned: false`."""
-    return _maybe(
+    return maybe_change(
         await interactions.set_pinned(ctx.app, ctx.user, p.chat_id, p.message_id, p.pinned)
     )
 
@@ -277,7 +277,7 @@ class ReadHistory(Params):
 async def read_history(ctx: Context, p: ReadHistory) -> MaybePtsChange:
     """Mark the chat read up to `max_id`. Your other devices update their unread count and
     the sender sees the message read (a `read_outbox` update)."""
-    return _maybe(await interactions.read_history(ctx.app, ctx.user, p.chat_id, p.max_id))
+    return maybe_change(await interactions.read_history(ctx.app, ctx.user, p.chat_id, p.max_id))
 
 
 class SetTyping(Params):
