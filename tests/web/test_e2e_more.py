@@ -113,6 +113,22 @@ async def test_pinning_one_chat_and_archiving_another(people: People, web_server
     await expect(items.first).to_contain_text("Bobbyw")
     await expect(tid(alice, "archive-open")).to_be_visible()
 
+    # They are kept on the server: another device of Alice's sees the same list, and what
+    # it changes shows in the browser at once.
+    bobby_id = await chat_id_of(alice, "Bobbyw")
+    david_id = await chat_id_of(alice, "Davidw")
+    async with Api(base_url(web_server)) as api:
+        phone = (await sign_in(api, "alicew"))["token"]
+        assert [c["id"] for c in await api.ok("getPinnedChats", phone)] == [bobby_id]
+        archived = [c["title"] for c in await api.ok("getChats", phone) if c["archived"]]
+        assert archived == ["Carolw"]
+        await api.ok("pinChat", phone, chat_id=david_id)
+        await expect(items.first).to_contain_text("Davidw")
+        await expect(items.first).to_have_attribute("data-pinned", "1")
+        await expect(items.nth(1)).to_contain_text("Bobbyw")
+        await api.ok("pinChat", phone, chat_id=bobby_id, pinned=False)
+        await expect(bobby).not_to_have_attribute("data-pinned", "1")
+
 
 # --- (2) mention badge ------------------------------------------------------------------------
 

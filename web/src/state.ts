@@ -4,6 +4,7 @@ import { ApiError, SESSION_ENDING, type Account, type Authorization, type Chat, 
 import { LiveConnection, NotConnected, type ConnState, type SocketLike } from './sync/live';
 import { t } from './i18n';
 import { mentionsMe } from './chat/emoji';
+import { legacyKey, loadLegacy } from './chat/prefs';
 
 const SESSION_KEY = 'heliograph.session';
 const CHATS_KEY = 'heliograph.chats';
@@ -25,6 +26,8 @@ function load<T>(key: string): T | null {
 export const session = signal<Session | null>(load<Session>(SESSION_KEY));
 export const connState = signal<ConnState>('connecting');
 export const chats = signal<Map<number, Chat>>(new Map());
+/** the account's pinned chats, first shown first (kept on the server) */
+export const pinnedChatIds = signal<number[]>([]);
 export const users = signal<Map<number, User>>(new Map());
 export const histories = signal<Map<number, Message[]>>(new Map());
 export const historyComplete = signal<Set<number>>(new Set());
@@ -117,6 +120,7 @@ function signOutLocal() {
   batch(() => {
     session.value = null;
     chats.value = new Map();
+    pinnedChatIds.value = [];
     histories.value = new Map();
     historyComplete.value = new Set();
     currentChatId.value = null;
@@ -128,10 +132,11 @@ function signOutLocal() {
 export function connect(socket: (url: string) => SocketLike = (url) => new WebSocket(url) as unknown as SocketLike) {
   const s = session.value;
   if (!s || live) return;
-  const cached = load<{ chats: Chat[]; users: User[] }>(CHATS_KEY);
+  const cached = load<{ chats: Chat[]; users: User[]; pinned?: number[] }>(CHATS_KEY);
   if (cached && chats.value.size === 0) {
     chats.value = new Map(cached.chats.map((c) => [c.id, c]));
     users.value = new Map(cached.users.map((u) => [u.id, u]));
+    pinnedChatIds.value = cached.pinned ?? [];
   }
   live = new LiveConnection({
     url: wsUrl(),
@@ -153,14 +158,45 @@ export function connect(socket: (url: string) => SocketLike = (url) => new WebSo
 }
 
 async function reloadAll(): Promise<void> {
-  const list = await call<Chat[]>('getChats', { limit: 100 });
-  const map = new Map(list.map((c) => [c.id, c]));
-  chats.value = map;
+  const [recent, pinned] = await Promise.all([call<Chat[]>('getChats', { limit: 100 }), call<Chat[]>('getPinnedChats')]);
+  // a pinned chat is shown however long ago its last message was
+  const list = [...recent, ...pinned.filter((p) => !recent.some((c) => c.id === p.id))];
+  batch(() => {
+    chats.value = new Map(list.map((c) => [c.id, c]));
+    pinnedChatIds.value = pinned.map((c) => c.id);
+  });
   for (const c of list) if (c.pts != null) live?.follow(c.id, c.pts);
   await ensureUsers(list.flatMap((c) => [c.peer_user_id, c.last_message?.sender_id]));
   const open = currentChatId.value;
   if (open) void loadHistory(open, true);
   persist();
+  void moveLegacyPrefs();
+}
+
+/** Pins and archive an earlier version kept in this browser go to the server, once. */
+async function moveLegacyPrefs(): Promise<void> {
+  const id = me.value?.id;
+  const legacy = id ? loadLegacy(globalThis.localStorage, id) : null;
+  if (!id || !legacy) return;
+  try {
+    for (const chatId of legacy.archived) if (chats.value.has(chatId)) await call('archiveChat', { chat_id: chatId });
+    // pinning puts a chat first: pin the last one first to keep the order
+    for (const chatId of [...legacy.pinned].reverse()) if (chats.value.has(chatId)) await call('pinChat', { chat_id: chatId });
+    localStorage.removeItem(legacyKey(id));
+  } catch {
+    /* tried again on the next start */
+  }
+}
+
+/** Pin a chat first in the list, or unpin it; every device, this one too, follows through
+ * the update. False when the server refused (offline, or too many pinned). */
+export async function pinChat(chatId: number, pinned: boolean): Promise<boolean> {
+  return call('pinChat', { chat_id: chatId, pinned }).then(() => true, () => false);
+}
+
+/** Move a chat into the archive or out of it (archiving unpins). */
+export async function archiveChat(chatId: number, archived: boolean): Promise<boolean> {
+  return call('archiveChat', { chat_id: chatId, archived }).then(() => true, () => false);
 }
 
 let persistTimer: ReturnType<typeof setTimeout> | undefined;
@@ -170,7 +206,8 @@ function persist() {
     try {
       const list = [...chats.value.values()];
       const ids = new Set(list.map((c) => c.peer_user_id).filter(Boolean));
-      localStorage.setItem(CHATS_KEY, JSON.stringify({ chats: list, users: [...users.value.values()].filter((u) => ids.has(u.id)) }));
+      const known = [...users.value.values()].filter((u) => ids.has(u.id));
+      localStorage.setItem(CHATS_KEY, JSON.stringify({ chats: list, users: known, pinned: pinnedChatIds.value }));
     } catch {
       /* quota */
     }
@@ -403,6 +440,16 @@ export function applyUpdate(u: Update): void {
       break;
     case 'draft':
       if (chatId != null) patchChat(chatId, () => ({ draft: (u.draft as Chat['draft']) ?? null }));
+      break;
+    case 'pinned_chats': {
+      const ids = (u.chat_ids as number[] | undefined) ?? [];
+      pinnedChatIds.value = ids;
+      for (const id of ids) if (!chats.value.has(id)) void refreshChat(id);
+      persist();
+      break;
+    }
+    case 'chat_archived':
+      if (chatId != null) patchChat(chatId, () => ({ archived: !!u.archived }));
       break;
     case 'mention':
       break; // counted on new_message (getChat has the server's count)

@@ -55,6 +55,9 @@ export interface Chat {
   draft?: Draft | null;
   unread_mentions_count?: number;
   linked_chat_id?: number | null;
+  /** in the account's archive (pinned chats come from getPinnedChats, in order) */
+  archived?: boolean;
+  pinned?: boolean;
 }
 
 export interface Draft {

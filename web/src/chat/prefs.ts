@@ -1,74 +1,47 @@
 /**
- * Client-side chat pins and archive. The server has no pin/archive for chats (only pinned
- * messages), so they are kept per account in localStorage (`heliograph.chatprefs.<account>`).
+ * The chat list's arrangement: pinned chats first, in the server's pin order, and the archive
+ * apart. Both are kept on the server per account (pinChat, archiveChat) so every device shows
+ * the same; an earlier version kept them in localStorage, read once here to move them over.
  */
-export interface ChatPrefs {
-  /** pinned chat ids, most recently pinned first */
+export interface LegacyPrefs {
+  /** pinned chat ids, first shown first */
   pinned: number[];
   archived: number[];
 }
 
-export const EMPTY_PREFS: ChatPrefs = { pinned: [], archived: [] };
 export const MAX_PINNED = 10;
 
-export function prefsKey(accountId: number): string {
+export function legacyKey(accountId: number): string {
   return `heliograph.chatprefs.${accountId}`;
 }
 
-export function loadPrefs(storage: Pick<Storage, 'getItem'> | undefined, accountId: number): ChatPrefs {
+/** Pins and archive an earlier version kept in this browser; null when there are none. */
+export function loadLegacy(storage: Pick<Storage, 'getItem'> | undefined, accountId: number): LegacyPrefs | null {
   try {
-    const raw = storage?.getItem(prefsKey(accountId));
-    if (!raw) return EMPTY_PREFS;
-    const p = JSON.parse(raw) as Partial<ChatPrefs>;
+    const raw = storage?.getItem(legacyKey(accountId));
+    if (!raw) return null;
+    const p = JSON.parse(raw) as Partial<LegacyPrefs>;
     const ids = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is number => Number.isInteger(x)) : []);
     return { pinned: ids(p.pinned), archived: ids(p.archived) };
   } catch {
-    return EMPTY_PREFS;
+    return null;
   }
-}
-
-export function savePrefs(storage: Pick<Storage, 'setItem'> | undefined, accountId: number, prefs: ChatPrefs): void {
-  try {
-    storage?.setItem(prefsKey(accountId), JSON.stringify(prefs));
-  } catch {
-    /* quota or private mode */
-  }
-}
-
-/** Pin or unpin; pinning an archived chat takes it out of the archive. */
-export function togglePin(p: ChatPrefs, id: number): ChatPrefs {
-  if (p.pinned.includes(id)) return { ...p, pinned: p.pinned.filter((x) => x !== id) };
-  return { pinned: [id, ...p.pinned].slice(0, MAX_PINNED), archived: p.archived.filter((x) => x !== id) };
-}
-
-/** Archive or unarchive; archiving unpins. */
-export function toggleArchive(p: ChatPrefs, id: number): ChatPrefs {
-  if (p.archived.includes(id)) return { ...p, archived: p.archived.filter((x) => x !== id) };
-  return { pinned: p.pinned.filter((x) => x !== id), archived: [...p.archived, id] };
-}
-
-/** Forget chats that are gone (left, deleted). */
-export function prune(p: ChatPrefs, existing: Set<number>): ChatPrefs {
-  const pinned = p.pinned.filter((x) => existing.has(x));
-  const archived = p.archived.filter((x) => existing.has(x));
-  return pinned.length === p.pinned.length && archived.length === p.archived.length ? p : { pinned, archived };
 }
 
 /**
  * Split a chat list (already sorted by activity) into the main list, pinned chats first in
  * pin order, and the archive.
  */
-export function arrange<T extends { id: number }>(sorted: T[], p: ChatPrefs): { main: T[]; archived: T[] } {
-  const archivedSet = new Set(p.archived);
-  const pinRank = new Map(p.pinned.map((id, i) => [id, i]));
-  const pinned: T[] = [];
+export function arrange<T extends { id: number; archived?: boolean }>(sorted: T[], pinned: number[]): { main: T[]; archived: T[] } {
+  const pinRank = new Map(pinned.map((id, i) => [id, i]));
+  const top: T[] = [];
   const rest: T[] = [];
   const archived: T[] = [];
   for (const c of sorted) {
-    if (archivedSet.has(c.id)) archived.push(c);
-    else if (pinRank.has(c.id)) pinned.push(c);
+    if (pinRank.has(c.id)) top.push(c);
+    else if (c.archived) archived.push(c);
     else rest.push(c);
   }
-  pinned.sort((a, b) => pinRank.get(a.id)! - pinRank.get(b.id)!);
-  return { main: [...pinned, ...rest], archived };
+  top.sort((a, b) => pinRank.get(a.id)! - pinRank.get(b.id)!);
+  return { main: [...top, ...rest], archived };
 }

@@ -1,33 +1,11 @@
-import { computed, effect, signal, useSignal } from '@preact/signals';
+import { computed, signal, useSignal } from '@preact/signals';
 import type { Chat } from '../../api/types';
-import { EMPTY_PREFS, arrange, loadPrefs, prune, savePrefs, toggleArchive, togglePin, type ChatPrefs } from '../../chat/prefs';
+import { MAX_PINNED, arrange } from '../../chat/prefs';
 import { fmtTime, t } from '../../i18n';
 import * as S from '../../state';
 import { chatTitle, preview } from './util';
 
-/** Client-side pins and archive of the signed-in account (the server has none for chats). */
-export const chatPrefs = signal<ChatPrefs>(EMPTY_PREFS);
-let prefsOwner: number | null = null;
-effect(() => {
-  const id = S.me.value?.id ?? null;
-  if (id === prefsOwner) return;
-  prefsOwner = id;
-  chatPrefs.value = id ? loadPrefs(globalThis.localStorage, id) : EMPTY_PREFS;
-});
-effect(() => {
-  // forget chats that are gone, once the list is loaded
-  const ids = new Set(S.chats.value.keys());
-  if (!ids.size || S.connState.value !== 'online') return;
-  const p = prune(chatPrefs.peek(), ids);
-  if (p !== chatPrefs.peek()) setPrefs(p);
-});
-
-function setPrefs(p: ChatPrefs) {
-  chatPrefs.value = p;
-  if (prefsOwner) savePrefs(globalThis.localStorage, prefsOwner, p);
-}
-
-const arranged = computed(() => arrange(S.chatList.value, chatPrefs.value));
+const arranged = computed(() => arrange(S.chatList.value, S.pinnedChatIds.value));
 const showArchive = signal(false);
 
 export function ChatList() {
@@ -63,8 +41,9 @@ function ChatItem({ c }: { c: Chat }) {
   const menu = useSignal(false);
   const peer = c.peer_user_id ? S.users.value.get(c.peer_user_id) : null;
   const active = S.currentChatId.value === c.id;
-  const pinned = chatPrefs.value.pinned.includes(c.id);
-  const archived = chatPrefs.value.archived.includes(c.id);
+  const pinned = S.pinnedChatIds.value.includes(c.id);
+  const archived = !pinned && !!c.archived;
+  const canPin = pinned || S.pinnedChatIds.value.length < MAX_PINNED;
   const draft = !active && c.draft?.text ? c.draft.text : '';
   const mentions = c.unread_mentions_count ?? 0;
   return (
@@ -135,10 +114,10 @@ function ChatItem({ c }: { c: Chat }) {
         </div>
         {menu.value && (
           <div class="menu" role="menu" onClick={(e) => e.stopPropagation()}>
-            <button role="menuitem" data-testid="chat-pin-toggle" onClick={() => ((menu.value = false), setPrefs(togglePin(chatPrefs.value, c.id)))}>
+            <button role="menuitem" data-testid="chat-pin-toggle" disabled={!canPin} onClick={() => ((menu.value = false), void S.pinChat(c.id, !pinned))}>
               {pinned ? t('unpinChat') : t('pinChat')}
             </button>
-            <button role="menuitem" data-testid="chat-archive-toggle" onClick={() => ((menu.value = false), setPrefs(toggleArchive(chatPrefs.value, c.id)))}>
+            <button role="menuitem" data-testid="chat-archive-toggle" onClick={() => ((menu.value = false), void S.archiveChat(c.id, !archived))}>
               {archived ? t('unarchiveChat') : t('archiveChat')}
             </button>
           </div>
