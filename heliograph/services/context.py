@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,6 +49,67 @@ class Storage:
     upload_dir: Path
 
 
+# How long this node trusts that a session it saw alive still is, without reading the store.
+# Revocations normally reach every node within the bus's delivery time; this bounds how long
+# one the bus lost (a broker outage, `heliograph admin` without a shared bus) goes unnoticed.
+SESSION_TRUST_SECONDS = 5.0
+
+
+class LiveSessions:
+    """The sessions this node has lately found alive in the store, so that calls on open
+    sockets need not read it each time.
+
+    Correctness rests on two rules. A revoked session is forgotten on the node that revoked
+    it before the revoking call returns (`ended`, called by the service right after its
+    commit), and on every other node as the revocation arrives on the bus (`on_bus`). And a
+    lookup that read "alive" from the store is remembered only if no session ended while it
+    was reading (`epoch`): otherwise a read that began before a revocation's commit could
+    put the revoked session back after it was forgotten."""
+
+    __slots__ = ("_checked", "_clock", "_epoch", "_swept", "ttl")
+
+    def __init__(
+        self, ttl: float = SESSION_TRUST_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.ttl = ttl
+        self._clock = clock
+        self._checked: dict[int, float] = {}  # session id → when the store said alive
+        self._epoch = 0  # counts revocations seen by this node
+        self._swept = clock()
+
+    def fresh(self, session_id: int) -> bool:
+        """Whether the session is known alive (without reading the store)."""
+        checked = self._checked.get(session_id)
+        return checked is not None and self._clock() - checked < self.ttl
+
+    @property
+    def epoch(self) -> int:
+        """Read before looking a session up in the store; hand back to `confirm`."""
+        return self._epoch
+
+    def confirm(self, session_id: int, epoch: int) -> None:
+        """The store said the session is alive, in a read begun at `epoch`."""
+        if epoch != self._epoch or self.ttl <= 0:
+            return
+        now = self._clock()
+        self._checked[session_id] = now
+        if now - self._swept >= self.ttl:  # drop what has expired, now and then
+            self._swept = now
+            self._checked = {s: t for s, t in self._checked.items() if now - t < self.ttl}
+
+    def ended(self, session_ids: Iterable[int]) -> None:
+        """These sessions were revoked: look them up in the store from now on."""
+        self._epoch += 1
+        for session_id in session_ids:
+            self._checked.pop(session_id, None)
+
+    def on_bus(self, payload: bytes) -> None:
+        """A bus handler: forget the sessions a revocation from any node names."""
+        if payload[:1] == REVOKE:
+            _, header, _ = parse_envelope(payload)
+            self.ended(header["sessions"])
+
+
 @dataclass(slots=True)
 class App:
     db: Database
@@ -60,6 +121,7 @@ class App:
     previews: PreviewFetcher | None = None
     # work that outlives the request that started it (link previews); cancelled on stop
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    live_sessions: LiveSessions = field(default_factory=LiveSessions)
 
     def now(self) -> int:
         return int(self.clock())
@@ -126,9 +188,7 @@ class Outbox:
     ) -> dict[int, int]:
         """Append one update to each user's box; `stored` is what the box keeps (pointers),
         `body` what is pushed live (the same, hydrated). Returns each user's new pts."""
-        pts_by_user = {}
-        for user_id in user_ids:
-            pts_by_user[user_id] = await updates.append(tx, user_id, kind, chat_id, stored, now)
+        pts_by_user = await updates.append(tx, user_ids, kind, chat_id, stored, now)
         wire = (
             {"type": kind, "chat_id": chat_id, **body}
             if chat_id is not None

@@ -282,12 +282,8 @@ async def check_can_write(
     media: str | None = None,
 ) -> None:
     if access.kind is ChatKind.PRIVATE:
-        for member_id in access.member_ids:
-            row = await users.get(tx, member_id)
-            if row is not None and row["deleted"]:
-                raise HeliographError(
-                    ErrorCode.CHAT_WRITE_FORBIDDEN, "this account has been deleted"
-                )
+        if await users.any_deleted(tx, access.member_ids):
+            raise HeliographError(ErrorCode.CHAT_WRITE_FORBIDDEN, "this account has been deleted")
         return
     has_links = any(e.type in LINK_ENTITIES for e in entities)
     check_can_send(access.standing, app.now(), has_links=has_links, media=media)

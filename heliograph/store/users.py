@@ -33,6 +33,16 @@ async def get(conn: Conn, user_id: int) -> Row | None:
     return await conn.fetchrow(f"SELECT {_USER_COLUMNS} FROM users WHERE id = ?", user_id)
 
 
+async def any_deleted(conn: Conn, user_ids: list[int]) -> bool:
+    if not user_ids:
+        return False
+    marks = ",".join("?" * len(user_ids))
+    found = await conn.fetchval(
+        f"SELECT 1 FROM users WHERE id IN ({marks}) AND deleted <> 0 LIMIT 1", *user_ids
+    )
+    return found is not None
+
+
 async def get_many(conn: Conn, user_ids: list[int]) -> list[Row]:
     if not user_ids:
         return []
@@ -109,12 +119,14 @@ async def renew_presence(tx: Conn, user_ids: list[int], now: int, until: int) ->
         )
 
 
-async def next_pts(tx: Conn, user_id: int, count: int = 1) -> int:
-    """Advance the user's common box; the row lock orders concurrent writers (PostgreSQL)."""
-    pts: int = await tx.fetchval(
-        "UPDATE users SET pts = pts + ? WHERE id = ? RETURNING pts", count, user_id
+async def next_pts(tx: Conn, user_ids: list[int]) -> dict[int, int]:
+    """Advance each user's common box by one; their new pts. The row locks order concurrent
+    writers (PostgreSQL), taken in id order by the one statement."""
+    marks = ",".join("?" * len(user_ids))
+    rows = await tx.fetch(
+        f"UPDATE users SET pts = pts + 1 WHERE id IN ({marks}) RETURNING id, pts", *user_ids
     )
-    return pts
+    return {r["id"]: r["pts"] for r in rows}
 
 
 async def erase_private_data(tx: Conn, user_id: int) -> None:
