@@ -338,8 +338,20 @@ async function countViews(chatId: number, msgs: Message[]) {
   }
 }
 
+if (typeof window !== 'undefined')
+  window.addEventListener('popstate', (e) => {
+    const chat = (e.state as { chat?: number } | null)?.chat;
+    currentChatId.value = chat != null && chats.value.has(chat) ? chat : null;
+  });
+
+/** Opening a chat is a step the browser's Back (a phone's back gesture) undoes. */
 export async function openChat(chatId: number | null) {
+  const was = currentChatId.value;
   currentChatId.value = chatId;
+  if (typeof history !== 'undefined') {
+    if (chatId != null) (was == null ? history.pushState : history.replaceState).call(history, { chat: chatId }, '');
+    else if (was != null && (history.state as { chat?: number } | null)?.chat != null) history.back();
+  }
   if (chatId == null) return;
   if (!histories.value.has(chatId)) await loadHistory(chatId, true).catch(() => undefined);
   markRead(chatId);

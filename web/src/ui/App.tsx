@@ -19,6 +19,7 @@ import { AttachTray, ComposerTools, MediaOverlays } from './media/Composer';
 import { LinkPreviewCard, MessageMedia, groupAlbums, mediaLabel } from './media/MediaView';
 import type { MediaMessage } from '../media/types';
 import { lazy } from './media/lazy';
+import { useReturnFocus } from './focus';
 
 const AddStickers = lazy(() => import('./stickers/AddStickers'));
 
@@ -177,6 +178,7 @@ function ConnectionBanner() {
 
 function Modal(props: { title: string; children: ComponentChildren }) {
   const ref = useRef<HTMLDivElement>(null);
+  useReturnFocus(ref);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => e.key === 'Escape' && (dialog.value = null);
     window.addEventListener('keydown', onKey);
@@ -408,7 +410,7 @@ function Conversation({ chatId }: { chatId: number }) {
   return (
     <div class="conversation">
       <header class="bar conv-head">
-        <button class="icon back" aria-label={t('back')} onClick={() => (S.currentChatId.value = null)}>
+        <button class="icon back" data-testid="conversation-back" aria-label={t('back')} onClick={() => void S.openChat(null)}>
           ‹
         </button>
         <div class="conv-title">

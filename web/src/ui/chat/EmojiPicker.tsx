@@ -2,6 +2,7 @@ import { useSignal } from '@preact/signals';
 import { useEffect, useRef } from 'preact/hooks';
 import { EMOJI, loadRecent, pushRecent, saveRecent, searchEmoji } from '../../chat/emoji';
 import { t } from '../../i18n';
+import { useReturnFocus } from '../focus';
 
 /** A button that opens a compact grid of common emoji by category, with search and recents. */
 export function EmojiButton({ onPick }: { onPick: (emoji: string) => void }) {
@@ -21,6 +22,7 @@ export function EmojiPicker({ onPick, onClose }: { onPick: (emoji: string) => vo
   const cat = useSignal(EMOJI[0].id);
   const recent = useSignal<string[]>(loadRecent());
   const box = useRef<HTMLDivElement>(null);
+  useReturnFocus(box);
   useEffect(() => {
     box.current?.querySelector('input')?.focus();
     const onKey = (e: KeyboardEvent) => e.key === 'Escape' && onClose();

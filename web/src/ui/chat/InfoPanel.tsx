@@ -1,8 +1,9 @@
 import { useSignal } from '@preact/signals';
-import { useEffect } from 'preact/hooks';
+import { useEffect, useRef } from 'preact/hooks';
 import { ApiError, type Chat } from '../../api/types';
 import { fmtNumber, t, type Key } from '../../i18n';
 import * as S from '../../state';
+import { useReturnFocus } from '../focus';
 
 export interface AdminRights {
   change_info: boolean;
@@ -65,6 +66,8 @@ export function InfoPanel({ chat, onClose }: { chat: Chat; onClose: () => void }
   const error = useSignal('');
   const editing = useSignal<Member | null>(null);
   const meId = S.me.value?.id;
+  const box = useRef<HTMLElement>(null);
+  useReturnFocus(box);
   const load = async () => {
     try {
       members.value = await S.call<Member[]>('getChatMembers', { chat_id: chat.id, limit: 200 });
@@ -98,7 +101,7 @@ export function InfoPanel({ chat, onClose }: { chat: Chat; onClose: () => void }
   };
 
   return (
-    <aside class="info-panel" data-testid="info-panel" aria-label={t('chatInfo')}>
+    <aside ref={box} class="info-panel" data-testid="info-panel" aria-label={t('chatInfo')}>
       <header class="bar">
         <strong class="conv-title">{t('chatInfo')}</strong>
         <button class="icon" data-testid="info-close" aria-label={t('close')} onClick={onClose}>

@@ -5,6 +5,7 @@ import { parseMarkdown } from '../../markdown';
 import { fmtDuration, fmtSize } from '../../media/files';
 import { addFiles, cancel, pending, sendNow, sendPending, sendSticker } from '../../media/send';
 import type { Sticker } from '../../media/types';
+import { webmToOgg } from '../../media/ogg';
 import { waveformOf } from '../../media/waveform';
 import * as S from '../../state';
 import { lazy } from './lazy';
@@ -172,6 +173,7 @@ function Suggestions({ chatId, emoji, onSent }: { chatId: number; emoji: string;
 }
 
 const OPUS = 'audio/ogg;codecs=opus';
+const WEBM_OPUS = 'audio/webm;codecs=opus';
 
 function VoiceButton({ chatId }: { chatId: number }) {
   const rec = useRef<MediaRecorder | null>(null);
@@ -183,7 +185,7 @@ function VoiceButton({ chatId }: { chatId: number }) {
     error.value = '';
     try {
       const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
-      const mime = MediaRecorder.isTypeSupported(OPUS) ? OPUS : MediaRecorder.isTypeSupported('audio/webm') ? 'audio/webm' : '';
+      const mime = [OPUS, WEBM_OPUS, 'audio/webm'].find((m) => MediaRecorder.isTypeSupported(m)) ?? '';
       const r = new MediaRecorder(stream, mime ? { mimeType: mime } : undefined);
       const chunks: Blob[] = [];
       let discard = false;
@@ -195,9 +197,14 @@ function VoiceButton({ chatId }: { chatId: number }) {
         rec.current = null;
         if (discard || took < 500) return;
         const type = r.mimeType || mime || 'audio/webm';
-        const blob = new Blob(chunks, { type });
-        const ogg = type.startsWith('audio/ogg');
-        const file = new File([blob], ogg ? 'voice.ogg' : 'voice.webm', { type });
+        let blob = new Blob(chunks, { type });
+        let ogg = type.startsWith('audio/ogg');
+        if (!ogg && type.startsWith('audio/webm')) {
+          // Chromium records Opus only in WebM; a voice note is Ogg/Opus: rewrap the packets
+          const rewrapped = await webmToOgg(blob).catch(() => null);
+          if (rewrapped) [blob, ogg] = [rewrapped, true];
+        }
+        const file = new File([blob], ogg ? 'voice.ogg' : 'voice.webm', { type: blob.type });
         try {
           if (ogg) await sendNow(chatId, file, 'voice', { waveform: (await waveformOf(blob)) ?? undefined });
           else await sendNow(chatId, file, 'document');

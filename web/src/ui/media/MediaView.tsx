@@ -89,7 +89,7 @@ function VoiceNote({ voice }: { voice: Voice }) {
       <button class="icon play" data-testid="media-voice-play" aria-label={playing.value ? t('pause') : t('play')} onClick={() => void toggle()}>
         {playing.value ? '❚❚' : '▶'}
       </button>
-      <div class="wave" aria-hidden="true">
+      <div class="wave" data-testid="media-voice-wave" aria-hidden="true">
         {bars.map((v, i) => (
           <span key={i} style={{ blockSize: `${Math.max(2, (v / 31) * 24)}px` }} class={dur && i / bars.length < pos.value / dur ? 'on' : ''} />
         ))}

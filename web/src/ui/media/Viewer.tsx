@@ -1,7 +1,8 @@
-import { useEffect } from 'preact/hooks';
+import { useEffect, useRef } from 'preact/hooks';
 import { t } from '../../i18n';
 import type { MediaMessage } from '../../media/types';
 import * as S from '../../state';
+import { useReturnFocus } from '../focus';
 import { bestSize, useFileUrl, viewing } from './MediaView';
 
 /** The full-screen photo viewer: Esc closes, arrow keys move between the chat's photos. */
@@ -23,26 +24,32 @@ export default function Viewer() {
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   });
+  const box = useRef<HTMLDivElement>(null);
+  const close = useRef<HTMLButtonElement>(null);
+  useReturnFocus(box);
   const photo = cur?.media?.photo;
+  useEffect(() => {
+    close.current?.focus();
+  }, [!!photo]);
   const url = useFileUrl(photo ? bestSize(photo, 1280)?.file_id : null);
   if (!v || !photo) return null;
   return (
-    <div class="viewer" data-testid="media-viewer" role="dialog" aria-modal="true" aria-label={t('photo')} onClick={(e) => e.target === e.currentTarget && (viewing.value = null)}>
+    <div ref={box} class="viewer" data-testid="media-viewer" role="dialog" aria-modal="true" aria-label={t('photo')} onClick={(e) => e.target === e.currentTarget && (viewing.value = null)}>
       {url ? <img src={url} alt={t('photo')} data-testid="media-viewer-image" /> : <p>{t('loading')}</p>}
-      <button class="icon close" data-testid="media-viewer-close" aria-label={t('close')} onClick={() => (viewing.value = null)}>
+      <button ref={close} class="icon close" data-testid="media-viewer-close" aria-label={t('close')} onClick={() => (viewing.value = null)}>
         ×
       </button>
       {i > 0 && (
-        <button class="icon prev" aria-label="‹" onClick={() => go(-1)}>
+        <button class="icon prev" aria-label={t('previous')} onClick={() => go(-1)}>
           ‹
         </button>
       )}
       {i < photos.length - 1 && (
-        <button class="icon next" aria-label="›" onClick={() => go(1)}>
+        <button class="icon next" aria-label={t('next')} onClick={() => go(1)}>
           ›
         </button>
       )}
-      <span class="count small">
+      <span class="count small" data-testid="media-viewer-count">
         {i + 1} / {photos.length}
       </span>
     </div>
