@@ -380,6 +380,31 @@ export async function sendMessage(chatId: number, text: string, entities: unknow
   return sent.message;
 }
 
+/** Forward messages to another chat; the copies (with their `forward_origin`) show at once. */
+export async function forwardMessages(fromChatId: number, messageIds: number[], toChatId: number): Promise<Message[]> {
+  const sent = await call<{ message: Message }[]>('forwardMessages', { from_chat_id: fromChatId, message_ids: messageIds, to_chat_id: toChatId });
+  for (const s of sent) onNewMessage(s.message, false);
+  return sent.map((s) => s.message);
+}
+
+/** Leave a group or channel; it goes from the list at once (the update follows on other devices). */
+export async function leaveChat(chatId: number): Promise<void> {
+  await call('leaveChat', { chat_id: chatId });
+  removeChat(chatId);
+}
+
+/** Delete a group or channel for everyone (its owner); the others learn it by a `chat_info` update. */
+export async function deleteChat(chatId: number): Promise<void> {
+  await call('deleteChat', { chat_id: chatId });
+  removeChat(chatId);
+}
+
+/** Link a discussion group to a channel (null unlinks); the server sends no update for it. */
+export async function linkDiscussionGroup(channelId: number, groupId: number | null): Promise<void> {
+  await call('linkDiscussionGroup', { channel_id: channelId, group_id: groupId });
+  await refreshChat(channelId);
+}
+
 // --- applying updates -----------------------------------------------------------------------
 
 function onNewMessage(m: Message, notify: boolean) {
@@ -462,6 +487,11 @@ export function applyUpdate(u: Update): void {
     }
     case 'chat_archived':
       if (chatId != null) patchChat(chatId, () => ({ archived: !!u.archived }));
+      break;
+    case 'chat_info':
+      if (chatId == null) break;
+      if (u.deleted) removeChat(chatId);
+      else if (chats.value.has(chatId)) void refreshChat(chatId);
       break;
     case 'mention':
       break; // counted on new_message (getChat has the server's count)

@@ -15,6 +15,14 @@ export interface Reaction {
   user_ids?: number[];
 }
 
+export interface ForwardOrigin {
+  sender_id: number | null;
+  sender_name: string;
+  chat_id: number;
+  message_id: number;
+  date: number;
+}
+
 export interface Message {
   id: number;
   chat_id: number;
@@ -23,6 +31,8 @@ export interface Message {
   text: string;
   entities?: MessageEntity[];
   reply_to_message_id?: number | null;
+  /** where a forwarded message first came from (kept when forwarded again) */
+  forward_origin?: ForwardOrigin | null;
   edit_date?: number | null;
   pinned?: boolean;
   reactions?: Reaction[];

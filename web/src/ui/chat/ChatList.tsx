@@ -12,7 +12,12 @@ export function ChatList() {
   const { main, archived } = arranged.value;
   const list = showArchive.value ? archived : main;
   const archivedUnread = archived.reduce((n, c) => n + (c.unread_count || 0), 0);
-  if (!main.length && !archived.length) return <p class="empty" data-testid="chat-list">{t('noChats')}</p>;
+  if (!main.length && !archived.length)
+    return S.searchQuery.value.trim() ? (
+      <p class="muted small search-status" data-testid="chat-list">{t('noChatsFound')}</p>
+    ) : (
+      <p class="empty" data-testid="chat-list">{t('noChats')}</p>
+    );
   return (
     <ul class="chats" data-testid="chat-list" role="listbox" aria-label={t('search')}>
       {showArchive.value ? (

@@ -4,6 +4,8 @@ import { ApiError, type Chat } from '../../api/types';
 import { fmtNumber, t, type Key } from '../../i18n';
 import * as S from '../../state';
 import { useReturnFocus } from '../focus';
+import { DiscussionLink } from './DiscussionLink';
+import { LeaveChat } from './LeaveChat';
 
 export interface AdminRights {
   change_info: boolean;
@@ -42,6 +44,17 @@ const ALL: AdminRights = {
   manage_admins: true, post_anonymously: true, post_messages: true, edit_messages: true,
 };
 const NONE: AdminRights = Object.fromEntries(Object.keys(ALL).map((k) => [k, false])) as unknown as AdminRights;
+
+/** A muted member may read but not write: restrictChatMember with these rights. */
+export const MUTED = {
+  send_messages: false, send_media: false, send_stickers: false, send_links: false, send_polls: false,
+  invite_users: true, pin_messages: false, change_info: false,
+};
+/** Every right back lifts the restriction. */
+export const UNMUTED = {
+  send_messages: true, send_media: true, send_stickers: true, send_links: true, send_polls: true,
+  invite_users: true, pin_messages: true, change_info: true,
+};
 
 /** The rights an editor may show for a chat kind (channels: posting/editing, no anonymity). */
 export function rightsFor(kind: string): (keyof AdminRights)[] {
@@ -133,6 +146,14 @@ export function InfoPanel({ chat, onClose }: { chat: Chat; onClose: () => void }
                     {m.role === 'admin' ? t('editRights') : t('promote')}
                   </button>
                 )}
+                {canBan && chat.kind === 'group' && m.role !== 'admin' && (
+                  <button
+                    data-testid={m.role === 'restricted' ? 'member-unrestrict' : 'member-restrict'}
+                    onClick={() => void act(() => S.call('restrictChatMember', { chat_id: chat.id, user_id: m.user_id, rights: m.role === 'restricted' ? UNMUTED : MUTED }))}
+                  >
+                    {m.role === 'restricted' ? t('unmuteMember') : t('restrictMember')}
+                  </button>
+                )}
                 {canBan && (
                   <>
                     <button class="danger" data-testid="member-remove" onClick={() => void act(() => S.call('removeChatMember', { chat_id: chat.id, user_id: m.user_id }))}>
@@ -162,6 +183,8 @@ export function InfoPanel({ chat, onClose }: { chat: Chat; onClose: () => void }
           />
         )}
         {(chat.role === 'owner' || mine.invite_users) && <InviteLinks chat={chat} links={links.value} reload={loadLinks} />}
+        {chat.kind === 'channel' && mine.change_info && <DiscussionLink chat={chat} />}
+        <LeaveChat chat={chat} />
       </div>
     </aside>
   );

@@ -2,6 +2,7 @@ import { useSignal } from '@preact/signals';
 import { useEffect, useRef } from 'preact/hooks';
 import type { Message } from '../../api/types';
 import { t } from '../../i18n';
+import { findById } from '../conversation/preview';
 
 /**
  * The floating "↓" of a conversation: shown when scrolled away from the bottom or when
@@ -34,8 +35,11 @@ export function JumpButton(props: {
     return () => el.removeEventListener('scroll', on);
   }, [lastId]);
   if (!seenMax.current) seenMax.current = props.firstUnreadId != null ? props.firstUnreadId - 1 : lastId;
-  const below = away.value ? msgs.filter((m) => m.id > seenMax.current && m.sender_id !== props.mine && !m.service).length : 0;
-  const goUnread = unreadPending.value && props.firstUnreadId != null && msgs.some((m) => m.id === props.firstUnreadId);
+  // from the end back (the list is sorted by id): no walk through a long history per render
+  let below = 0;
+  if (away.value)
+    for (let i = msgs.length - 1; i >= 0 && msgs[i].id > seenMax.current; i--) if (msgs[i].sender_id !== props.mine && !msgs[i].service) below++;
+  const goUnread = unreadPending.value && props.firstUnreadId != null && findById(msgs, props.firstUnreadId) != null;
   if (!away.value && !goUnread) return null;
   const toLatest = () => {
     const el = props.container();
