@@ -3,6 +3,7 @@ per member for small chats, once into the chat's own box for large ones."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,8 @@ class ChatAccess:
     row: Row
     # active members; loaded only for small chats (large chats never list their members here)
     member_ids: list[int]
+    # one of those members deleted their account (a private chat with them is read-only)
+    member_deleted: bool = False
 
     @property
     def read_inbox_max_id(self) -> int:
@@ -64,15 +67,26 @@ def peer_of(private_key_value: str, user_id: int) -> int:
 
 
 def standing_of(row: Row) -> Standing:
-    defaults = MemberRights.from_mapping(orjson.loads(row["default_rights"]))
     return Standing(
         kind=ChatKind(row["kind"]),
         role=Role(row["role"]),
-        admin_rights=AdminRights.from_mapping(orjson.loads(row["admin_rights"])),
-        defaults=defaults,
-        restrictions=MemberRights.from_mapping(orjson.loads(row["restrictions"])),
+        admin_rights=_admin_rights(row["admin_rights"]),
+        defaults=_member_rights(row["default_rights"]),
+        restrictions=_member_rights(row["restrictions"]),
         restricted_until=row["restricted_until"],
     )
+
+
+# Rights are stored as JSON and read on every request; the few distinct values repeat, and
+# the parsed rights are immutable, so each is parsed once.
+@functools.lru_cache(maxsize=1024)
+def _admin_rights(stored: str) -> AdminRights:
+    return AdminRights.from_mapping(orjson.loads(stored))
+
+
+@functools.lru_cache(maxsize=1024)
+def _member_rights(stored: str) -> MemberRights:
+    return MemberRights.from_mapping(orjson.loads(stored))
 
 
 async def load_access(
@@ -80,20 +94,21 @@ async def load_access(
 ) -> ChatAccess:
     """The caller's standing in a chat. A chat they are not in does not exist for them;
     banned members are told so (USER_BANNED_IN_CHAT) and read nothing new."""
-    row = await chats.membership(conn, chat_id, caller.user_id)
-    if row is None or row["deleted"]:
+    rows = await chats.access_rows(conn, chat_id, caller.user_id)
+    if not rows or rows[0]["deleted"]:
         raise HeliographError(ErrorCode.CHAT_NOT_FOUND, "chat not found")
+    row = rows[0]
     standing = standing_of(row)
     if active:
         require_active(standing)
-    is_large = bool(row["is_large"])
     return ChatAccess(
         chat_id=chat_id,
         kind=standing.kind,
-        is_large=is_large,
+        is_large=bool(row["is_large"]),
         standing=standing,
         row=row,
-        member_ids=[] if is_large else await chats.member_ids(conn, chat_id),
+        member_ids=[r["other_id"] for r in rows if r["other_id"] is not None],
+        member_deleted=any(r["other_deleted"] for r in rows),
     )
 
 

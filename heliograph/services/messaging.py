@@ -282,7 +282,7 @@ async def check_can_write(
     media: str | None = None,
 ) -> None:
     if access.kind is ChatKind.PRIVATE:
-        if await users.any_deleted(tx, access.member_ids):
+        if access.member_deleted:
             raise HeliographError(ErrorCode.CHAT_WRITE_FORBIDDEN, "this account has been deleted")
         return
     has_links = any(e.type in LINK_ENTITIES for e in entities)

@@ -33,16 +33,6 @@ async def get(conn: Conn, user_id: int) -> Row | None:
     return await conn.fetchrow(f"SELECT {_USER_COLUMNS} FROM users WHERE id = ?", user_id)
 
 
-async def any_deleted(conn: Conn, user_ids: list[int]) -> bool:
-    if not user_ids:
-        return False
-    marks = ",".join("?" * len(user_ids))
-    found = await conn.fetchval(
-        f"SELECT 1 FROM users WHERE id IN ({marks}) AND deleted <> 0 LIMIT 1", *user_ids
-    )
-    return found is not None
-
-
 async def get_many(conn: Conn, user_ids: list[int]) -> list[Row]:
     if not user_ids:
         return []
