@@ -271,8 +271,10 @@ class Client(Transfers):
         if live is None or not live.running:
             await asyncio.sleep(at_most)
             return
+        # asyncio.timeout, not wait_for, which before Python 3.12 can lose a cancellation.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(live.connected.wait(), at_most)
+            async with asyncio.timeout(at_most):
+                await live.connected.wait()
 
     # --- signing in and out -----------------------------------------------------------------
 
@@ -376,7 +378,8 @@ class Client(Transfers):
 
     async def connect(self) -> None:
         """Open the WebSocket and catch up; from then on, updates and events flow in and
-        calls use the socket. Reconnects by itself until `disconnect()` or `close()`.
+        calls use the socket. Reconnects by itself until `disconnect()` or `close()` (which,
+        coming while it connects, make it return at once, not connected).
         Consume `updates()` while connected: applied updates wait there until read."""
         if self._live is not None:
             return

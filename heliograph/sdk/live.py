@@ -42,6 +42,15 @@ def backoff_delay(attempt: int, base: float, cap: float) -> float:
     return float(min(cap, base * 2 ** min(attempt, 30)) * random.uniform(0.5, 1.0))
 
 
+def _raise_if_cancelled() -> None:
+    """Raise CancelledError if the running task was asked to stop (`close()`) and the request
+    was absorbed on the way, as awaiting a task being cancelled does (it is the awaited task
+    that gets cancelled). The live task never uncancels itself, so a request shows here."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 class LiveConnection:
     def __init__(
         self,
@@ -92,7 +101,8 @@ class LiveConnection:
     # --- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Connect and catch up; raises what the first attempt failed with."""
+        """Connect and catch up; raises what the first attempt failed with. Returns, not
+        connected, when `close()` comes first."""
         first: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._task = asyncio.create_task(self._run(first), name="heliograph-live")
         try:
@@ -115,6 +125,13 @@ class LiveConnection:
         return self._task is not None and not self._task.done()
 
     async def _run(self, first: asyncio.Future[None]) -> None:
+        try:
+            await self._keep_connected(first)
+        finally:
+            if not first.done():
+                first.set_result(None)  # closed before it was up: start() waits no longer
+
+    async def _keep_connected(self, first: asyncio.Future[None]) -> None:
         failures = 0
         while not self._closing:
             try:
@@ -156,7 +173,11 @@ class LiveConnection:
         failure: BaseException | None = None
         try:
             await ws.send_str(json.dumps({"type": "auth", "token": self._token}))
-            hello = await asyncio.wait_for(asyncio.shield(ready), HANDSHAKE_TIMEOUT)
+            # asyncio.timeout, not wait_for: before Python 3.12, wait_for returns the result
+            # when a cancellation (close()) comes as the result arrives, and the cancellation
+            # is lost: this task then went on to wait on the socket for good.
+            async with asyncio.timeout(HANDSHAKE_TIMEOUT):
+                hello = await ready
             self.session_id = hello.get("session_id")
             if self.sequencer is None:
                 self.sequencer = Sequencer(State.from_dict(hello["state"]).pts)
@@ -166,6 +187,7 @@ class LiveConnection:
             await self._catch_up(None)  # may start following large chats joined meanwhile
             for chat_id in list(self.boxes):
                 await self._catch_up(chat_id)
+            _raise_if_cancelled()  # a close() that came meanwhile and was lost: see below
             self.connected.set()
             for box in [None, *self.boxes]:
                 self._watch_gap(box)  # updates pushed past the head while catching up
@@ -180,10 +202,13 @@ class LiveConnection:
                 self._ws = None
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
+                # The reader's CancelledError. A close() cancelling this task while it waits
+                # here cancels the reader instead: it is raised below, once cleaned up.
                 await reader
             self._fail_pending()
             with contextlib.suppress(Exception):
                 await ws.close()
+        _raise_if_cancelled()
         ended = self._ended_by(ws)
         if ended is not None:
             raise ended
@@ -380,7 +405,8 @@ class LiveConnection:
             except (ConnectionError, RuntimeError, aiohttp.ClientError) as e:
                 raise NotDelivered(str(e) or "the connection closed") from e
             try:
-                return await asyncio.wait_for(future, self._request_timeout)
+                async with asyncio.timeout(self._request_timeout):  # not wait_for: see above
+                    return await future
             except TimeoutError:
                 raise Interrupted(f"no answer to {method} in time") from None
         finally:

@@ -50,6 +50,11 @@ class FakeServer:
         self.too_long_once = False
         self.cut_ws_on: dict[str, int] = {}  # method: how many times to drop the socket on it
         self.cut_http_on: dict[str, int] = {}
+        # Frames sent in one array frame together with "ready", or with the answer to a
+        # method: the client handles them in one go, as when they arrive in one TCP read.
+        self.with_ready: list[dict[str, Any]] = []
+        self.with_answer: dict[str, list[dict[str, Any]]] = {}
+        self.ready_gate: asyncio.Event | None = None  # when set, "ready" waits for it
         self.url = ""
 
     @property
@@ -158,8 +163,10 @@ class FakeServer:
             "session_id": 1,
             "state": {"pts": self.head, "date": 0},
         }
-        await ws.send_str(json.dumps(ready))
         try:
+            if self.ready_gate is not None:
+                await self.ready_gate.wait()
+            await ws.send_str(json.dumps([ready, *self.with_ready] if self.with_ready else ready))
             async for msg in ws:
                 frame = json.loads(msg.data)
                 method, params = frame["method"], frame.get("params") or {}
@@ -168,7 +175,9 @@ class FakeServer:
                     self.cut_ws_on[method] -= 1
                     await ws.close(code=1011, message=b"boom")
                     break
-                await ws.send_str(json.dumps({"id": frame["id"], **self.answer(method, params)}))
+                reply = {"id": frame["id"], **self.answer(method, params)}
+                extra = self.with_answer.get(method, [])
+                await ws.send_str(json.dumps([reply, *extra] if extra else reply))
         finally:
             self.sockets.remove(ws)
         return ws

@@ -175,6 +175,63 @@ async def test_calls_use_the_socket_when_connected(fake: FakeServer, client: Cli
     assert chats[0].title == "Bob"
 
 
+TYPING = {
+    "type": "event",
+    "event": {"type": "typing", "chat_id": 1, "user_id": 2, "action": "typing"},
+}
+
+
+async def test_closing_as_a_reconnect_handshake_completes_ends_the_connection(
+    fake: FakeServer, client: Client
+) -> None:
+    # The hang seen after server restarts: close() cancelled the connection's task the moment
+    # "ready" arrived; the wait for it ate the cancellation and the task went on to wait on
+    # the new socket for good, with close() waiting for it.
+    await client.connect()
+    fake.with_ready = [TYPING]  # handled in the same step as "ready", on the reconnect
+
+    async def close_on_the_event() -> None:
+        async for _ in client.events():
+            await client.close()
+
+    closing = asyncio.create_task(close_on_the_event())
+    await fake.close_sockets(1012, b"service restart")
+    # A hang fails the test instead of stopping the run; a close takes milliseconds.
+    async with asyncio.timeout(10):
+        await closing
+    assert fake.connections == 2
+    assert not client.is_connected
+    await eventually(lambda: not fake.sockets)  # the new socket was closed, not left open
+
+
+async def test_closing_while_the_first_connect_waits_for_ready_ends_both(
+    fake: FakeServer, client: Client
+) -> None:
+    gate = fake.ready_gate = asyncio.Event()
+    connecting = asyncio.create_task(client.connect())
+    await eventually(lambda: fake.connections == 1)  # in the handshake
+    try:
+        async with asyncio.timeout(10):  # a hang fails the test instead of stopping the run
+            await client.close()
+            await connecting  # returns: nothing to connect any more
+    finally:
+        gate.set()
+    assert not client.is_connected
+
+
+async def test_a_call_cancelled_as_its_answer_arrives_is_not_left_running(
+    fake: FakeServer, client: Client
+) -> None:
+    await client.connect()
+    fake.with_answer["getChats"] = [TYPING]
+    calling = asyncio.create_task(client.get_chats())
+    await next_event(client, lambda e: e.type == "typing")  # in the step of the answer
+    accepted = calling.cancel()
+    await asyncio.wait([calling])
+    # A cancellation the task accepted is never swallowed by the wait for the answer.
+    assert calling.cancelled() or not accepted
+
+
 async def test_a_read_cut_off_by_a_drop_is_retried_after_reconnecting(
     fake: FakeServer, client: Client
 ) -> None:

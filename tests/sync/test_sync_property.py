@@ -79,9 +79,7 @@ operation = st.one_of(
     st.tuples(st.just("ban"), user_index, st.integers(0, 2)),
     st.tuples(st.just("disconnect"), device_index),
     st.tuples(st.just("reconnect"), device_index),
-    # Server restarts mid-history are left out of the random histories for now: one in a few
-    # runs loses a device's catch-up across a restart (under investigation). Restarts are
-    # covered by tests/sdk (resume across a restart) and tests/cluster (a node killed).
+    st.tuples(st.just("restart")),
 )
 
 
