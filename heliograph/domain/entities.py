@@ -160,6 +160,23 @@ class Draft:
 
 
 @dataclass(slots=True)
+class OwnRights:
+    """What the caller may do in a chat right now: their role, the chat's default rights
+    and any restriction of theirs, taken together (the rights `sendMessage` and the other
+    methods check). Owners have every right, administrators what they were granted besides
+    what members may; in a channel the `send_*` rights say whether the caller may post."""
+
+    send_messages: bool = True
+    send_media: bool = True
+    send_stickers: bool = True
+    send_links: bool = True
+    send_polls: bool = True
+    invite_users: bool = True
+    pin_messages: bool = False
+    change_info: bool = False
+
+
+@dataclass(slots=True)
 class Chat:
     """A chat as one member sees it in the chat list. A large chat (`pts` not null) has an
     update box of its own: follow it with getChannelDifference from `pts`."""
@@ -188,6 +205,10 @@ class Chat:
     # the member's own arrangement of their chat list (getPinnedChats gives the pin order)
     pinned: bool = False
     archived: bool = False
+    # what the caller may do here now (a restricted member: what they keep), and for a
+    # restricted member when the restriction ends (0: until lifted, or not restricted)
+    my_rights: OwnRights = field(default_factory=OwnRights)
+    restricted_until: int = 0
 
 
 @dataclass(slots=True)

@@ -54,6 +54,7 @@ _CHAT_INFO = {
     "default_rights": MemberRights,
     "slow_mode_seconds": int,
     "signatures": bool,
+    "linked_chat_id": int | None,
 }
 # Read off services/messaging.py, interactions.py, groups.py, membership.py and sync.py: every
 # `outbox.add` and `fan_out` (updates), `outbox.event` and `chat_event` (events).
@@ -117,15 +118,23 @@ UPDATE_TYPES: dict[str, Pushed] = {
     ),
     "chat_info": Pushed(
         "A group or channel changed; only the fields that changed are present. `deleted`: "
-        "the chat is gone, remove it.",
+        "the chat is gone, remove it. `linked_chat_id`: the channel's discussion group, or "
+        "the group's channel, was linked (null: unlinked).",
         _CHAT_INFO,
         chat_box=True,
         optional=frozenset(_CHAT_INFO),
     ),
+    "comment_count": Pushed(
+        "A channel post got a comment in its discussion group: `message_id` (the post, in "
+        "this channel) now has `comment_count` comments (its `discussion.comment_count`).",
+        {"message_id": int, "comment_count": int},
+        chat_box=True,
+    ),
     "chat_membership": Pushed(
         "Your place in a group or channel changed (added, promoted, restricted, banned, left). "
         "For a large chat `box_pts` is where to follow its box from; null for a small chat. "
-        "`old_role` and `actor_id` (who changed it), when known.",
+        "`old_role` and `actor_id` (who changed it), when known. Your rights change with "
+        "your role (restricted, unrestricted, promoted): getChat gives your `my_rights`.",
         {"role": Role, "box_pts": int | None, "old_role": Role, "actor_id": int},
         optional=frozenset({"old_role", "actor_id"}),
     ),

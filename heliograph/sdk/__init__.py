@@ -39,7 +39,9 @@ from heliograph.sdk.transfer import Progress, media_type_for
 from heliograph.sdk.types import (
     CHAT_ARCHIVED,
     CHAT_BECAME_LARGE,
+    CHAT_INFO,
     CHAT_MEMBERSHIP,
+    COMMENT_COUNT,
     DELETE_MESSAGES,
     DRAFT,
     EDIT_MESSAGE,
@@ -111,7 +113,9 @@ from heliograph.sdk.types import (
 __all__ = [
     "CHAT_ARCHIVED",
     "CHAT_BECAME_LARGE",
+    "CHAT_INFO",
     "CHAT_MEMBERSHIP",
+    "COMMENT_COUNT",
     "DELETE_MESSAGES",
     "DRAFT",
     "EDIT_MESSAGE",

@@ -285,10 +285,18 @@ class Methods:
         offset_id: int | None = None,
         direction: Literal["older", "newer"] | None = None,
         limit: int | None = None,
+        around_id: int | None = None,
     ) -> list[Message]:
         """A page of history, oldest first: before `offset_id` (or the newest messages), or
-        after it with direction="newer"."""
-        params = _given(chat_id=chat_id, offset_id=offset_id, direction=direction, limit=limit)
+        after it with direction="newer"; or, with `around_id` alone, up to `limit` messages
+        centred on that message (to open a chat at an old message, then page both ways)."""
+        params = _given(
+            chat_id=chat_id,
+            offset_id=offset_id,
+            direction=direction,
+            limit=limit,
+            around_id=around_id,
+        )
         return [Message.from_dict(m) for m in await self._invoke("getHistory", params)]
 
     async def get_messages(self, chat_id: int, message_ids: Iterable[int]) -> list[Message]:
@@ -552,7 +560,8 @@ class Methods:
         await self._invoke("setChatSettings", params)
 
     async def link_discussion_group(self, channel_id: int, group_id: int | None) -> None:
-        """Link a discussion group to a channel (None unlinks)."""
+        """Link a discussion group to a channel (None unlinks). Both chats hear of it by a
+        `chat_info` update carrying `linked_chat_id`."""
         params = {"channel_id": channel_id, "group_id": group_id}
         await self._invoke("linkDiscussionGroup", params)
 

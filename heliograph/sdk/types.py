@@ -26,6 +26,10 @@ CHAT_ARCHIVED = "chat_archived"
 # Your place in a chat changed; for a large chat, `box_pts` is where to follow its box from.
 CHAT_MEMBERSHIP = "chat_membership"
 CHAT_BECAME_LARGE = "chat_became_large"
+# A group or channel changed (only the changed fields, in `raw`: title, linked_chat_id, ...).
+CHAT_INFO = "chat_info"
+# A channel post got a comment: `message_id` now has `comment_count` comments.
+COMMENT_COUNT = "comment_count"
 # Made by the SDK, not the server: the gap was too large to replay. Reload chats and history.
 TOO_LONG = "too_long"
 
@@ -771,11 +775,22 @@ class Chat:
     photo: ProfilePhoto | None = None
     pinned: bool = False  # pinned to the top of your list (get_pinned_chats gives the order)
     archived: bool = False  # in your archive
+    # What you may do here now (your role, the chat's defaults and any restriction of yours
+    # together); in a channel the send_* rights say whether you may post. None from a server
+    # too old to say.
+    my_rights: MemberRights | None = None
+    restricted_until: int = 0  # restricted: when it ends (0: until lifted, or not restricted)
+
+    @property
+    def can_send(self) -> bool:
+        """Whether you may send messages here (unknown rights: assume so)."""
+        return self.my_rights is None or self.my_rights.send_messages
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Self:
         last = d.get("last_message")
         draft = d.get("draft")
+        rights = d.get("my_rights")
         return cls(
             id=d["id"],
             kind=d.get("kind", "private"),
@@ -800,6 +815,8 @@ class Chat:
             photo=_profile_photo(d.get("photo")),
             pinned=bool(d.get("pinned", False)),
             archived=bool(d.get("archived", False)),
+            my_rights=MemberRights.from_dict(rights) if isinstance(rights, Mapping) else None,
+            restricted_until=d.get("restricted_until") or 0,
         )
 
 
@@ -830,6 +847,8 @@ class Update:
     - chat_archived: `archived`
     - chat_membership: `role` (owner, admin, member, restricted, banned, left), `box_pts`
     - chat_became_large: `box_pts` (the chat's updates come in its own box from now on)
+    - chat_info: what changed of a group or channel (`raw`: title, about, linked_chat_id, ...)
+    - comment_count: the channel post `message_id` now has `comment_count` comments
     - too_long (made by the SDK): the gap could not be replayed; reload chats and history.
 
     `box` is None for the account's common box, or the id of the large chat whose own box
@@ -853,6 +872,7 @@ class Update:
     box_pts: int | None = None
     chat_ids: list[int] = field(default_factory=list)
     archived: bool | None = None
+    comment_count: int | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -877,6 +897,7 @@ class Update:
             box_pts=_opt_int(d.get("box_pts")),
             chat_ids=_ints(d.get("chat_ids")),
             archived=d.get("archived"),
+            comment_count=_opt_int(d.get("comment_count")),
             raw=dict(d),
         )
 

@@ -20,7 +20,13 @@ from heliograph.domain.permissions import (
     require_member_right,
 )
 from heliograph.domain.text import canonical_username, escape_like, normalize_for_search
-from heliograph.services.chats import ChatAccess, fan_out, load_access, standing_of
+from heliograph.services.chats import (
+    ChatAccess,
+    fan_out,
+    load_access,
+    standing_of,
+    system_access,
+)
 from heliograph.services.context import App, Caller, Outbox
 from heliograph.services.membership import admit, notify_member, release
 from heliograph.services.messaging import store_message
@@ -518,21 +524,56 @@ async def set_chat_settings(
 
 
 async def link_discussion(app: App, caller: Caller, channel_id: int, group_id: int | None) -> None:
-    """Link a group to a channel: every new post gets a comment thread there."""
+    """Link a group to a channel: every new post gets a comment thread there. Both chats
+    keep the link (`linked_chat_id`: the channel's group, the group's channel) and hear of
+    it by a `chat_info` update; a group or channel linked elsewhere before is unlinked."""
+    outbox = Outbox()
     async with app.db.transaction() as tx:
         channel = await group_access(tx, caller, channel_id)
         if channel.kind is not ChatKind.CHANNEL:
             raise HeliographError(ErrorCode.BAD_REQUEST, "discussions are linked to channels")
         require_admin_right(channel.standing, "change_info")
+        group = None
         if group_id is not None:
             group = await group_access(tx, caller, group_id)
             if group.kind is not ChatKind.GROUP:
                 raise HeliographError(ErrorCode.BAD_REQUEST, "a discussion is a group")
             require_admin_right(group.standing, "change_info")
-        await members.update_chat(tx, channel_id, linked_chat_id=group_id)
+        now = app.now()
+        previous = channel.row["linked_chat_id"]
+        if previous != group_id:
+            await members.update_chat(tx, channel_id, linked_chat_id=group_id)
+            await _announce_link(tx, outbox, channel, caller, group_id, now)
+            if previous is not None:  # the group linked before loses its channel
+                await _unlink(tx, outbox, caller, previous, channel_id, now)
+        if group is not None and group.row["linked_chat_id"] != channel_id:
+            if group.row["linked_chat_id"] is not None:  # taken from another channel
+                await _unlink(tx, outbox, caller, group.row["linked_chat_id"], group.chat_id, now)
+            await members.update_chat(tx, group.chat_id, linked_chat_id=channel_id)
+            await _announce_link(tx, outbox, group, caller, channel_id, now)
         await members.log_action(
-            tx, channel_id, caller.user_id, "discussion_linked", {"group_id": group_id}, app.now()
+            tx, channel_id, caller.user_id, "discussion_linked", {"group_id": group_id}, now
         )
+    outbox.publish(app.bus)
+
+
+async def _announce_link(
+    tx: Conn, outbox: Outbox, access: ChatAccess, caller: Caller, linked: int | None, now: int
+) -> None:
+    """Tell everyone in a chat its linked chat changed (only that field, as editChatInfo)."""
+    info = {"linked_chat_id": linked}
+    await fan_out(tx, outbox, access, caller.user_id, "chat_info", info, info, now)
+
+
+async def _unlink(
+    tx: Conn, outbox: Outbox, caller: Caller, chat_id: int, linked_to: int, now: int
+) -> None:
+    """Clear the link of a chat that pointed at `linked_to`, if it still does."""
+    row = await chats.get(tx, chat_id)
+    if row is None or row["deleted"] or row["linked_chat_id"] != linked_to:
+        return
+    await members.update_chat(tx, chat_id, linked_chat_id=None)
+    await _announce_link(tx, outbox, await system_access(tx, chat_id), caller, None, now)
 
 
 async def get_members(

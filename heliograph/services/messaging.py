@@ -173,6 +173,8 @@ async def store_message(
         await files.attach(tx, chat_id, message_id, file_ids(media))
     if reply_to is not None:
         await messages.count_reply(tx, chat_id, reply_to)
+        if access.kind is ChatKind.GROUP:
+            await _count_comment(tx, outbox, chat_id, reply_to, now)
     tags = hashtags(text)
     if tags:
         await messages.add_hashtags(tx, chat_id, message_id, tags, now)
@@ -258,6 +260,25 @@ async def _open_discussion(
     await messages.set_discussion(tx, access.chat_id, post.id, group_id, copy.message.id)
     # The live update and the sender's answer are encoded after this: they carry it too.
     post.discussion = Discussion(group_id, copy.message.id, 0)
+
+
+async def _count_comment(tx: Conn, outbox: Outbox, group_id: int, copy_id: int, now: int) -> None:
+    """A reply to a post's copy in the discussion group is a comment on the post: tell those
+    following the channel its new count, with one update in the channel's box (the same
+    cost whatever the number of subscribers)."""
+    found = await messages.discussion_post(tx, group_id, copy_id)
+    if found is None:
+        return
+    channel_id, post_id, count = found
+    channel = await chats.get(tx, channel_id)
+    if channel is None or channel["deleted"]:
+        return
+    data = {"message_id": post_id, "comment_count": count}
+    if channel["is_large"]:
+        await outbox.add_to_chat(tx, channel_id, "comment_count", data, data, now)
+    else:
+        access = await system_access(tx, channel_id)
+        await fan_out(tx, outbox, access, None, "comment_count", data, data, now)
 
 
 async def check_slow_mode(app: App, tx: Conn, caller: Caller, access: ChatAccess) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import orjson
 
-from heliograph.domain.entities import Chat, ChatKind, Draft, Message, MessageEntity
+from heliograph.domain.entities import Chat, ChatKind, Draft, Message, MessageEntity, OwnRights
 from heliograph.domain.errors import ErrorCode, HeliographError
 from heliograph.domain.media import ProfilePhoto
+from heliograph.domain.permissions import Role, Standing
 from heliograph.domain.text import escape_like, normalize_for_search
-from heliograph.services.chats import load_access, peer_of
+from heliograph.services.chats import load_access, peer_of, standing_of
 from heliograph.services.context import App, Caller
 from heliograph.store import chat_list, chats, messages, users
 from heliograph.store.db import Conn, Row
@@ -29,7 +32,34 @@ def draft_from_row(row: Row | None) -> Draft | None:
     return Draft(row["text"], entities, row["reply_to_id"], row["date"])
 
 
-async def _to_chats(conn: Conn, caller: Caller, rows: list[Row]) -> list[Chat]:
+def own_rights(standing: Standing, now: int, *, peer_deleted: bool = False) -> OwnRights:
+    """The caller's effective rights in a chat, as the services decide them: what
+    `check_can_send` and `require_member_right` allow."""
+    if standing.kind is ChatKind.PRIVATE:
+        can = not peer_deleted
+        return OwnRights(can, can, can, can, can, invite_users=False, pin_messages=True)
+    if standing.kind is ChatKind.CHANNEL:
+        admin = standing.admin()
+        post = admin.post_messages
+        return OwnRights(
+            post,
+            post,
+            post,
+            post,
+            post,
+            invite_users=admin.invite_users,
+            pin_messages=admin.pin_messages,
+            change_info=admin.change_info,
+        )
+    return OwnRights(**asdict(standing.member_rights(now)))
+
+
+def _restricted_until(standing: Standing, now: int) -> int:
+    until = standing.restricted_until
+    return until if standing.role is Role.RESTRICTED and until > now else 0
+
+
+async def _to_chats(conn: Conn, caller: Caller, rows: list[Row], now: int) -> list[Chat]:
     chat_ids = [r["id"] for r in rows]
     last = await messages.last_visible_rows(conn, chat_ids, caller.user_id)
     drafts = await chats.drafts_for(conn, caller.user_id, chat_ids)
@@ -50,6 +80,7 @@ async def _to_chats(conn: Conn, caller: Caller, rows: list[Row]) -> list[Chat]:
                 if peer_row is None or peer_row["deleted"]
                 else (peer_row["display_name"])
             )
+        standing = standing_of(r)
         last_message = None
         if chat_id in last:
             last_message = (await messages.hydrate(conn, chat_id, [last[chat_id]]))[0]
@@ -85,6 +116,14 @@ async def _to_chats(conn: Conn, caller: Caller, rows: list[Row]) -> list[Chat]:
                 photo=ProfilePhoto.from_json(photo),
                 pinned=r["pin_order"] is not None,
                 archived=bool(r["archived"]),
+                my_rights=own_rights(
+                    standing,
+                    now,
+                    peer_deleted=peer is not None
+                    and peer != caller.user_id
+                    and (names.get(peer) is None or bool(names[peer]["deleted"])),
+                ),
+                restricted_until=_restricted_until(standing, now),
             )
         )
     return result
@@ -111,19 +150,20 @@ async def get_chats(
             if len(rows) < limit:
                 break
             cursor = (rows[-1]["last_activity"], rows[-1]["id"])
-        return await _to_chats(conn, caller, found[:limit])
+        return await _to_chats(conn, caller, found[:limit], app.now())
 
 
 async def get_pinned_chats(app: App, caller: Caller) -> list[Chat]:
     """The caller's pinned chats in their order, whatever their last activity."""
     async with app.db.read() as conn:
-        return await _to_chats(conn, caller, await chat_list.pinned_chat_rows(conn, caller.user_id))
+        rows = await chat_list.pinned_chat_rows(conn, caller.user_id)
+        return await _to_chats(conn, caller, rows, app.now())
 
 
 async def get_chat(app: App, caller: Caller, chat_id: int) -> Chat:
     async with app.db.read() as conn:
         access = await load_access(conn, caller, chat_id)
-        return (await _to_chats(conn, caller, [access.row]))[0]
+        return (await _to_chats(conn, caller, [access.row], app.now()))[0]
 
 
 async def get_history(
@@ -133,12 +173,23 @@ async def get_history(
     offset_id: int | None = None,
     newer: bool = False,
     limit: int = 50,
+    *,
+    around_id: int | None = None,
 ) -> list[Message]:
-    """Messages before `offset_id` (or the newest), or after it with `newer`; always returned
-    oldest first."""
+    """Messages before `offset_id` (or the newest), or after it with `newer`; or with
+    `around_id` up to `limit` messages centred on that id. Always returned oldest first."""
     limit = _page(app, limit)
+    if around_id is not None and (offset_id is not None or newer):
+        raise HeliographError(
+            ErrorCode.INVALID_PARAMS, "around_id goes without offset_id and direction"
+        )
+    if around_id is not None and around_id < 1:
+        raise HeliographError(ErrorCode.INVALID_PARAMS, "around_id is a message id (1 or more)")
     async with app.db.read() as conn:
         await load_access(conn, caller, chat_id)
+        if around_id is not None:
+            rows = await messages.history_around(conn, chat_id, caller.user_id, around_id, limit)
+            return await messages.hydrate(conn, chat_id, rows)
         rows = await messages.history_rows(conn, chat_id, caller.user_id, offset_id, newer, limit)
         if not newer:
             rows = list(reversed(rows))

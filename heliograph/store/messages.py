@@ -125,6 +125,20 @@ async def history_rows(
     )
 
 
+async def history_around(
+    conn: Conn, chat_id: int, viewer_id: int, around_id: int, limit: int
+) -> list[Row]:
+    """Up to `limit` messages centred on `around_id`, oldest first: about half at or before it
+    (it is the last of those when visible), the rest after it; where one side runs out, more
+    of the other. Two indexed range reads of at most `limit` rows each."""
+    older = await history_rows(conn, chat_id, viewer_id, around_id + 1, False, limit)
+    newer = await history_rows(conn, chat_id, viewer_id, around_id, True, limit)
+    half = (limit + 1) // 2
+    take_newer = min(len(newer), limit - min(len(older), half))
+    take_older = min(len(older), limit - take_newer)
+    return list(reversed(older[:take_older])) + newer[:take_newer]
+
+
 async def last_visible_rows(conn: Conn, chat_ids: list[int], viewer_id: int) -> dict[int, Row]:
     """The newest message each chat shows this viewer (one indexed lookup per chat)."""
     found: dict[int, Row] = {}
@@ -388,6 +402,31 @@ async def count_reply(tx: Conn, chat_id: int, message_id: int) -> None:
         chat_id,
         message_id,
     )
+
+
+async def discussion_post(conn: Conn, chat_id: int, message_id: int) -> tuple[int, int, int] | None:
+    """When the message is a channel post's copy in its discussion group: the channel, the
+    post and the number of comments (replies to the copy). Two lookups by primary key."""
+    row = await conn.fetchrow(
+        "SELECT forward, reply_count FROM messages WHERE chat_id = ? AND id = ?",
+        chat_id,
+        message_id,
+    )
+    if row is None or not row["forward"]:
+        return None
+    origin = orjson.loads(row["forward"])
+    post = await conn.fetchrow(
+        "SELECT discussion_chat_id, discussion_message_id FROM messages"
+        " WHERE chat_id = ? AND id = ?",
+        origin["chat_id"],
+        origin["message_id"],
+    )
+    if post is None or (post["discussion_chat_id"], post["discussion_message_id"]) != (
+        chat_id,
+        message_id,
+    ):
+        return None
+    return origin["chat_id"], origin["message_id"], row["reply_count"]
 
 
 async def set_discussion(

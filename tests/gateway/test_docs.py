@@ -266,6 +266,8 @@ SAMPLES: list[tuple[str, dict[str, Any], bool]] = [
     ("getHistory", {"chat_id": 1, "direction": "sideways"}, False),
     ("getHistory", {"chat_id": 1, "limit": 101}, False),
     ("getHistory", {"chat_id": 999, "direction": "newer", "limit": 100}, True),
+    ("getHistory", {"chat_id": 999, "around_id": 5, "limit": 100}, True),
+    ("getHistory", {"chat_id": 1, "around_id": 0}, False),
     ("getChats", {"limit": 0}, False),
     ("getChats", {"limit": 100}, True),
     ("getDifference", {"pts": -1}, False),
@@ -427,6 +429,10 @@ async def test_group_and_channel_updates_match_the_schema(small_chats_server: Se
             channel = (await alice("createChannel", title="News"))["id"]
             await alice("addChatMembers", chat_id=channel, user_ids=[bob_id])
             await alice("sendMessage", chat_id=channel, text="first post")
+            await alice("linkDiscussionGroup", channel_id=channel, group_id=group)
+            post = await alice("sendMessage", chat_id=channel, text="second post")
+            copy = post["message"]["discussion"]["message_id"]
+            await bob("sendMessage", chat_id=group, text="a comment", reply_to_message_id=copy)
             await bob("getChats")
             await bob("getChatMembers", chat_id=group)
             fetched = (await bob.unchecked("getDifference", pts=0))["updates"]

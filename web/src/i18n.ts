@@ -196,6 +196,9 @@ const en = {
   searching: 'Searching…',
   preview: 'Preview',
   noChatsFound: 'No chats match',
+  cantSend: "You can't send messages here",
+  mutedNotice: 'You are muted in this group',
+  mutedUntil: 'You are muted in this group until {time}',
 };
 export type Key = keyof typeof en;
 
@@ -390,6 +393,9 @@ const fa: Record<Key, string> = {
   searching: 'در حال جستجو…',
   preview: 'پیش‌نمایش',
   noChatsFound: 'گفتگویی پیدا نشد',
+  cantSend: 'شما نمی‌توانید اینجا پیام بفرستید',
+  mutedNotice: 'شما در این گروه بی‌صدا شده‌اید',
+  mutedUntil: 'شما تا {time} در این گروه بی‌صدا شده‌اید',
 };
 
 const de: Record<Key, string> = {
@@ -583,6 +589,9 @@ const de: Record<Key, string> = {
   searching: 'Suche läuft…',
   preview: 'Vorschau',
   noChatsFound: 'Keine passenden Chats',
+  cantSend: 'Du kannst hier keine Nachrichten senden',
+  mutedNotice: 'Du bist in dieser Gruppe stummgeschaltet',
+  mutedUntil: 'Du bist in dieser Gruppe bis {time} stummgeschaltet',
 };
 
 export const DICTS: Record<Lang, Record<Key, string>> = { en, fa, de };

@@ -2,7 +2,7 @@ import { batch, computed, signal } from '@preact/signals';
 import { httpCall, wsUrl } from './api/http';
 import { ApiError, SESSION_ENDING, type Account, type Authorization, type Chat, type LiveEvent, type Message, type Update, type User } from './api/types';
 import { LiveConnection, NotConnected, type ConnState, type SocketLike } from './sync/live';
-import { t } from './i18n';
+import { fmtDay, fmtTime, t } from './i18n';
 import { mentionsMe } from './chat/emoji';
 import { legacyKey, loadLegacy } from './chat/prefs';
 
@@ -31,6 +31,9 @@ export const pinnedChatIds = signal<number[]>([]);
 export const users = signal<Map<number, User>>(new Map());
 export const histories = signal<Map<number, Message[]>>(new Map());
 export const historyComplete = signal<Set<number>>(new Set());
+/** chats whose loaded history is a window around an older message (loadAround) that does
+ * not reach the newest message yet: scrolling down loads newer pages until it joins */
+export const historyDetached = signal<Set<number>>(new Set());
 /** chat id → (user id → expiry ms) */
 export const typing = signal<Map<number, Map<number, number>>>(new Map());
 export const currentChatId = signal<number | null>(null);
@@ -123,6 +126,7 @@ function signOutLocal() {
     pinnedChatIds.value = [];
     histories.value = new Map();
     historyComplete.value = new Set();
+    historyDetached.value = new Set();
     currentChatId.value = null;
   });
 }
@@ -254,10 +258,15 @@ export function patchChat(id: number, patch: (c: Chat) => Partial<Chat> | null) 
   persist();
 }
 
-const refreshing = new Set<number>();
+/** chat id → whether it was asked for again while being read (then it is read once more:
+ * an update that came meanwhile, as being muted and then unmuted, is never missed) */
+const refreshing = new Map<number, boolean>();
 export async function refreshChat(id: number): Promise<void> {
-  if (refreshing.has(id)) return;
-  refreshing.add(id);
+  if (refreshing.has(id)) {
+    refreshing.set(id, true);
+    return;
+  }
+  refreshing.set(id, false);
   try {
     const chat = await call<Chat>('getChat', { chat_id: id });
     putChat(chat);
@@ -265,8 +274,23 @@ export async function refreshChat(id: number): Promise<void> {
   } catch (e) {
     if (e instanceof ApiError && e.status >= 400 && e.status < 500) removeChat(id);
   } finally {
+    const again = refreshing.get(id);
     refreshing.delete(id);
+    if (again) void refreshChat(id);
   }
+}
+
+/** Why the user may not write in a chat, or null when they may (a chat read before the
+ * server said its rights: judged by the role, as then). */
+export function sendBlockedReason(chat: Chat): string | null {
+  const rights = chat.my_rights;
+  if (!rights) return chat.kind === 'channel' && chat.role !== 'owner' && chat.role !== 'admin' ? t('cantSend') : null;
+  if (rights.send_messages) return null;
+  if (chat.role === 'restricted') {
+    const until = chat.restricted_until ?? 0;
+    return until ? t('mutedUntil', { time: `${fmtDay(until)} ${fmtTime(until)}` }) : t('mutedNotice');
+  }
+  return t('cantSend');
 }
 
 function removeChat(id: number) {
@@ -284,23 +308,68 @@ function setHistory(chatId: number, msgs: Message[]) {
   histories.value = next;
 }
 
-/** Merge messages into a chat's loaded history, by id (idempotent). */
+/** Messages that arrived live past the end of a detached window (or while one loads): they
+ * join the history when it reaches the newest message. chat id → (message id → message). */
+const pendingNew = new Map<number, Map<number, Message>>();
+
+function setDetached(chatId: number, detached: boolean) {
+  if (historyDetached.value.has(chatId) === detached) return;
+  const next = new Set(historyDetached.value);
+  if (detached) next.add(chatId);
+  else next.delete(chatId);
+  historyDetached.value = next;
+}
+
+/** Merge messages into a chat's loaded history, by id (idempotent). `onlyIfLoaded`: they
+ * came live (sent, received): a chat not loaded is left alone, and a detached window takes
+ * only those within it, keeping the rest until it joins the live end (no gap in between). */
 export function mergeMessages(chatId: number, incoming: Message[], onlyIfLoaded = false) {
   const cur = histories.value.get(chatId);
   if (!cur && onlyIfLoaded) return;
+  if (onlyIfLoaded) {
+    const last = cur?.[cur.length - 1]?.id ?? 0;
+    const pending = pendingNew.get(chatId);
+    if (pending) for (const m of incoming) if (m.id > last) pending.set(m.id, m);
+    if (historyDetached.value.has(chatId)) incoming = incoming.filter((m) => m.id <= last);
+    if (!incoming.length) return;
+  }
   const byId = new Map((cur ?? []).map((m) => [m.id, m]));
   for (const m of incoming) byId.set(m.id, m);
   setHistory(chatId, [...byId.values()].sort((a, b) => a.id - b.id));
 }
 
+/** Put changed messages (edits) in place of the loaded ones; others are not loaded here. */
+function replaceMessages(chatId: number, changed: Message[]) {
+  const byId = new Map(changed.map((m) => [m.id, m]));
+  const pending = pendingNew.get(chatId);
+  if (pending) for (const m of changed) if (pending.has(m.id)) pending.set(m.id, m);
+  const cur = histories.value.get(chatId);
+  if (cur?.some((m) => byId.has(m.id))) setHistory(chatId, cur.map((m) => byId.get(m.id) ?? m));
+}
+
+/** The window has reached the newest message: what came meanwhile follows it. */
+function joinLive(chatId: number) {
+  const pending = pendingNew.get(chatId);
+  pendingNew.delete(chatId);
+  setDetached(chatId, false);
+  const cur = histories.value.get(chatId) ?? [];
+  const last = cur[cur.length - 1]?.id ?? 0;
+  const later = [...(pending?.values() ?? [])].filter((m) => m.id > last);
+  if (later.length) mergeMessages(chatId, later);
+}
+
 const loadingOlder = new Set<number>();
 export async function loadHistory(chatId: number, fresh = false): Promise<void> {
   const msgs = await call<Message[]>('getHistory', { chat_id: chatId, limit: 50 });
-  if (fresh) {
-    setHistory(chatId, msgs);
-    const done = new Set(historyComplete.value);
-    done.delete(chatId);
-    historyComplete.value = done;
+  if (fresh || historyDetached.value.has(chatId)) {
+    batch(() => {
+      pendingNew.delete(chatId);
+      setDetached(chatId, false);
+      setHistory(chatId, msgs);
+      const done = new Set(historyComplete.value);
+      done.delete(chatId);
+      historyComplete.value = done;
+    });
   } else mergeMessages(chatId, msgs);
   if (msgs.length < 50) historyComplete.value = new Set(historyComplete.value).add(chatId);
   void ensureUsers(msgs.map((m) => m.sender_id));
@@ -321,6 +390,64 @@ export async function loadOlder(chatId: number): Promise<boolean> {
   } finally {
     loadingOlder.delete(chatId);
   }
+}
+
+const AROUND = 50;
+const loadingNewer = new Set<number>();
+
+/** Load the messages around one not loaded (a search result, a reply, a pin far back) in
+ * place of the chat's history. Unless that window reaches the newest message, the history
+ * is detached: newer pages (loadNewer) follow as the user scrolls down, until it joins. */
+export async function loadAround(chatId: number, messageId: number): Promise<void> {
+  pendingNew.set(chatId, pendingNew.get(chatId) ?? new Map()); // what arrives meanwhile
+  let msgs: Message[];
+  try {
+    msgs = await call<Message[]>('getHistory', { chat_id: chatId, around_id: messageId, limit: AROUND });
+  } catch (e) {
+    if (!historyDetached.value.has(chatId)) pendingNew.delete(chatId);
+    throw e;
+  }
+  // the server takes up to half at or before the message, the rest after it, and more of
+  // one side where the other runs out: fewer after it than it could take means the end
+  const upTo = msgs.filter((m) => m.id <= messageId).length;
+  const after = msgs.length - upTo;
+  const newest = chats.value.get(chatId)?.last_message?.id ?? 0;
+  const reachesEnd = after < AROUND - Math.min(upTo, Math.ceil(AROUND / 2)) || (msgs.length > 0 && msgs[msgs.length - 1].id >= newest);
+  batch(() => {
+    setHistory(chatId, msgs);
+    const done = new Set(historyComplete.value);
+    done.delete(chatId);
+    historyComplete.value = done;
+    setDetached(chatId, true);
+    if (reachesEnd) joinLive(chatId);
+  });
+  void ensureUsers(msgs.map((m) => m.sender_id));
+  void countViews(chatId, msgs);
+}
+
+/** The next newer page of a detached history; joins the live end with a short page. */
+export async function loadNewer(chatId: number): Promise<boolean> {
+  const cur = histories.value.get(chatId);
+  if (!cur?.length || !historyDetached.value.has(chatId) || loadingNewer.has(chatId)) return false;
+  loadingNewer.add(chatId);
+  try {
+    const msgs = await call<Message[]>('getHistory', { chat_id: chatId, offset_id: cur[cur.length - 1].id, direction: 'newer', limit: 50 });
+    if (!historyDetached.value.has(chatId)) return false; // reloaded meanwhile
+    batch(() => {
+      mergeMessages(chatId, msgs);
+      if (msgs.length < 50) joinLive(chatId);
+    });
+    void ensureUsers(msgs.map((m) => m.sender_id));
+    void countViews(chatId, msgs);
+    return msgs.length > 0;
+  } finally {
+    loadingNewer.delete(chatId);
+  }
+}
+
+/** Back to the newest messages (the history is loaded again unless it is there). */
+export async function loadLatest(chatId: number): Promise<void> {
+  if (historyDetached.value.has(chatId)) await loadHistory(chatId, true);
 }
 
 async function countViews(chatId: number, msgs: Message[]) {
@@ -358,6 +485,7 @@ export async function openChat(chatId: number | null) {
 }
 
 export function markRead(chatId: number) {
+  if (historyDetached.value.has(chatId)) return; // reading an older window: not caught up
   const chat = chats.value.get(chatId);
   const msgs = histories.value.get(chatId);
   const last = msgs?.[msgs.length - 1]?.id ?? chat?.last_message?.id;
@@ -399,7 +527,8 @@ export async function deleteChat(chatId: number): Promise<void> {
   removeChat(chatId);
 }
 
-/** Link a discussion group to a channel (null unlinks); the server sends no update for it. */
+/** Link a discussion group to a channel (null unlinks). Every device, of every member of both
+ * chats, hears of it by a `chat_info` update with `linked_chat_id`; this one reads it at once. */
 export async function linkDiscussionGroup(channelId: number, groupId: number | null): Promise<void> {
   await call('linkDiscussionGroup', { channel_id: channelId, group_id: groupId });
   await refreshChat(channelId);
@@ -415,6 +544,8 @@ function onNewMessage(m: Message, notify: boolean) {
     return;
   }
   const mine = m.sender_id === me.value?.id;
+  // sent from here while reading an older window: go to the newest messages, with it
+  if (!notify && historyDetached.value.has(m.chat_id)) void loadHistory(m.chat_id, true);
   const isNew = !chat.last_message || m.id > chat.last_message.id;
   const viewing = currentChatId.value === m.chat_id && typeof document !== 'undefined' && !document.hidden;
   patchChat(m.chat_id, (c) => ({
@@ -432,6 +563,10 @@ function onNewMessage(m: Message, notify: boolean) {
   if (notify && !mine && isNew) notifyMessage(chat, m);
 }
 
+/** Fields of a `chat_info` update that are the Chat's own, taken as they come. */
+const CHAT_INFO_FIELDS: string[] = ['title', 'about', 'username', 'linked_chat_id', 'slow_mode_seconds', 'signatures'];
+const UPDATE_FIELDS = new Set(['type', 'pts', 'pts_count', 'chat_id', 'box']);
+
 export function applyUpdate(u: Update): void {
   const chatId = u.chat_id ?? u.message?.chat_id ?? null;
   switch (u.type) {
@@ -440,13 +575,15 @@ export function applyUpdate(u: Update): void {
       break;
     case 'edit_message':
       if (u.message) {
-        mergeMessages(u.message.chat_id, [u.message], true);
+        replaceMessages(u.message.chat_id, [u.message]);
         patchChat(u.message.chat_id, (c) => (c.last_message?.id === u.message!.id ? { last_message: u.message! } : null));
       }
       break;
     case 'delete_messages': {
       if (chatId == null) break;
       const gone = new Set(u.message_ids ?? []);
+      const pending = pendingNew.get(chatId);
+      if (pending) gone.forEach((id) => pending.delete(id));
       const cur = histories.value.get(chatId);
       if (cur) setHistory(chatId, cur.filter((m) => !gone.has(m.id)));
       const chat = chats.value.get(chatId);
@@ -488,11 +625,30 @@ export function applyUpdate(u: Update): void {
     case 'chat_archived':
       if (chatId != null) patchChat(chatId, () => ({ archived: !!u.archived }));
       break;
-    case 'chat_info':
+    case 'chat_info': {
       if (chatId == null) break;
-      if (u.deleted) removeChat(chatId);
-      else if (chats.value.has(chatId)) void refreshChat(chatId);
+      if (u.deleted) {
+        removeChat(chatId);
+        break;
+      }
+      if (!chats.value.has(chatId)) break;
+      // only the fields that changed are present: take them as they are
+      const patch: Record<string, unknown> = {};
+      for (const k of CHAT_INFO_FIELDS) if (k in u) patch[k] = u[k];
+      patchChat(chatId, () => patch as Partial<Chat>);
+      // the caller's own rights follow the default rights; the rest is read again whole
+      if (Object.keys(u).some((k) => !CHAT_INFO_FIELDS.includes(k) && !UPDATE_FIELDS.has(k))) void refreshChat(chatId);
       break;
+    }
+    case 'comment_count': {
+      if (chatId == null || u.message_id == null) break;
+      const n = Number(u.comment_count ?? 0);
+      const counted = (m: Message): Message => (m.id === u.message_id && m.discussion ? { ...m, discussion: { ...m.discussion, comment_count: n } } : m);
+      const cur = histories.value.get(chatId);
+      if (cur?.some((m) => m.id === u.message_id)) setHistory(chatId, cur.map(counted));
+      patchChat(chatId, (c) => (c.last_message?.id === u.message_id ? { last_message: counted(c.last_message!) } : null));
+      break;
+    }
     case 'mention':
       break; // counted on new_message (getChat has the server's count)
     case 'read_outbox':

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from heliograph.domain.entities import Chat, Message, MessageEntity
 from heliograph.gateway.methods import Context, Params, method
@@ -110,14 +110,34 @@ class GetHistory(Params):
     offset_id: Annotated[int, Field(ge=0)] | None = None
     direction: Literal["older", "newer"] = "older"
     limit: Annotated[int, Field(ge=1, le=100)] = 50
+    around_id: Id | None = None
+
+    @model_validator(mode="after")
+    def _one_anchor(self) -> GetHistory:
+        if self.around_id is not None and {"offset_id", "direction"} & self.model_fields_set:
+            raise ValueError("around_id goes without offset_id and direction")
+        return self
 
 
 @method("getHistory", GetHistory, list[Message], group="Messages")
 async def get_history(ctx: Context, p: GetHistory) -> list[Message]:
     """A page of history, oldest first: the messages before `offset_id` (or the newest
-    ones when it is absent), or with `direction: "newer"` the ones after it."""
+    ones when it is absent), or with `direction: "newer"` the ones after it.
+
+    With `around_id` (and neither `offset_id` nor `direction`): up to `limit` messages
+    centred on that message, which is among them unless it was deleted: about half at or
+    before it, the rest after it, more of one side where the other runs out. Use it to
+    open a chat at an old message (a search result, a reply), then page from both ends:
+    older from the first message, newer (`direction: "newer"`) from the last, until a page
+    comes back shorter than asked (the newest message is reached)."""
     return await reading.get_history(
-        ctx.app, ctx.user, p.chat_id, p.offset_id, p.direction == "newer", p.limit
+        ctx.app,
+        ctx.user,
+        p.chat_id,
+        p.offset_id,
+        p.direction == "newer",
+        p.limit,
+        around_id=p.around_id,
     )
 
 

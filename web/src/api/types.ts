@@ -68,6 +68,21 @@ export interface Chat {
   /** in the account's archive (pinned chats come from getPinnedChats, in order) */
   archived?: boolean;
   pinned?: boolean;
+  /** what the user may do here now (their role, the chat's defaults, their restriction) */
+  my_rights?: MemberRights;
+  /** restricted: when it ends (0: until lifted) */
+  restricted_until?: number;
+}
+
+export interface MemberRights {
+  send_messages: boolean;
+  send_media: boolean;
+  send_stickers: boolean;
+  send_links: boolean;
+  send_polls: boolean;
+  invite_users: boolean;
+  pin_messages: boolean;
+  change_info: boolean;
 }
 
 export interface Draft {
@@ -120,6 +135,8 @@ export interface Update {
   unread_count?: number | null;
   role?: string | null;
   box_pts?: number | null;
+  /** comment_count: the post `message_id` now has this many comments */
+  comment_count?: number | null;
   [key: string]: unknown;
 }
 

@@ -12,10 +12,18 @@ const OVERSCAN = 8;
 /**
  * A windowed list: only the rows in and near the viewport are in the DOM; the rest are two
  * spacers whose heights come from measured (or estimated) row heights. Sticks to the bottom
- * when already there, keeps the view still when older rows are prepended, and calls
- * `onNearTop` to load more.
+ * when already there (unless `follow` is false: the rows are a window of older history, to
+ * which newer rows are appended as the user scrolls down), keeps the view still when older
+ * rows are prepended, and calls `onNearTop` and `onNearBottom` to load more.
  */
-export function VirtualList(props: { rows: Row[]; onNearTop?: () => void; scrollToKey?: string | null; class?: string }) {
+export function VirtualList(props: {
+  rows: Row[];
+  onNearTop?: () => void;
+  onNearBottom?: () => void;
+  follow?: boolean;
+  scrollToKey?: string | null;
+  class?: string;
+}) {
   const { rows } = props;
   const box = useRef<HTMLDivElement>(null);
   const heights = useRef(new Map<string, number>());
@@ -62,7 +70,7 @@ export function VirtualList(props: { rows: Row[]; onNearTop?: () => void; scroll
     if (firstKey.current && newFirst !== firstKey.current && prevHeight.current) {
       // rows were prepended: keep what the user looks at in place
       el.scrollTop = el.scrollHeight - prevHeight.current + prevTop.current;
-    } else if (atBottom.current) {
+    } else if (atBottom.current && props.follow !== false) {
       el.scrollTop = el.scrollHeight;
     }
     firstKey.current = newFirst;
@@ -98,6 +106,7 @@ export function VirtualList(props: { rows: Row[]; onNearTop?: () => void; scroll
     prevTop.current = el.scrollTop;
     setScroll({ top: el.scrollTop, height: el.clientHeight });
     if (el.scrollTop < 300) props.onNearTop?.();
+    if (el.scrollHeight - el.scrollTop - el.clientHeight < 300) props.onNearBottom?.();
   };
 
   return (

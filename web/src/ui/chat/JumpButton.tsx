@@ -7,15 +7,18 @@ import { findById } from '../conversation/preview';
 /**
  * The floating "↓" of a conversation: shown when scrolled away from the bottom or when
  * unread messages are waiting. The first press goes to the first unread message (as it was
- * when the chat was opened), the next to the latest. The badge counts messages that arrived
- * below the view.
+ * when the chat was opened), the next to the latest (loading the newest messages first when
+ * the list shows an older window of the history: `detached`). The badge counts messages that
+ * arrived below the view.
  */
 export function JumpButton(props: {
   container: () => HTMLElement | null;
   msgs: Message[];
   firstUnreadId: number | null;
   mine: number | undefined;
+  detached?: boolean;
   onJump: (id: number) => void;
+  onLatest?: () => Promise<void>;
 }) {
   const { msgs } = props;
   const away = useSignal(false);
@@ -40,8 +43,9 @@ export function JumpButton(props: {
   if (away.value)
     for (let i = msgs.length - 1; i >= 0 && msgs[i].id > seenMax.current; i--) if (msgs[i].sender_id !== props.mine && !msgs[i].service) below++;
   const goUnread = unreadPending.value && props.firstUnreadId != null && findById(msgs, props.firstUnreadId) != null;
-  if (!away.value && !goUnread) return null;
-  const toLatest = () => {
+  if (!away.value && !goUnread && !props.detached) return null;
+  const toLatest = async () => {
+    if (props.detached && props.onLatest) await props.onLatest();
     const el = props.container();
     if (el) el.scrollTop = el.scrollHeight;
     seenMax.current = lastId;
@@ -56,7 +60,7 @@ export function JumpButton(props: {
         if (goUnread) {
           unreadPending.value = false;
           props.onJump(props.firstUnreadId!);
-        } else toLatest();
+        } else void toLatest();
       }}
     >
       {goUnread ? '⇡' : '↓'}

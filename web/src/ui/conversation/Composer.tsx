@@ -12,9 +12,10 @@ import { AttachTray, ComposerTools } from '../media/Composer';
 import { preview } from './preview';
 
 /** The message box of a conversation: text with markdown, emoji, attachments, a reply or an
- * edit in progress, the draft kept on the server. */
-export function Composer(props: { chatId: number; replyTo: { value: Message | null }; editing: { value: Message | null } }) {
-  const { chatId, replyTo, editing } = props;
+ * edit in progress, the draft kept on the server. `blocked`: why the user may not write here
+ * (muted, or nobody may): the box is disabled and says so. */
+export function Composer(props: { chatId: number; replyTo: { value: Message | null }; editing: { value: Message | null }; blocked?: string | null }) {
+  const { chatId, replyTo, editing, blocked } = props;
   const text = useSignal(S.chats.peek().get(chatId)?.draft?.text ?? '');
   const serverDraft = S.chats.value.get(chatId)?.draft?.text ?? '';
   useEffect(() => {
@@ -71,6 +72,20 @@ export function Composer(props: { chatId: number; replyTo: { value: Message | nu
   };
 
   const ctx = editing.value ?? replyTo.value;
+  if (blocked)
+    return (
+      <div class="composer blocked">
+        <p class="muted small" data-testid="composer-blocked" role="status">
+          {blocked}
+        </p>
+        <div class="row">
+          <textarea data-testid="composer-input" aria-label={t('message')} placeholder={blocked} dir="auto" rows={1} disabled value={text.value} />
+          <button class="primary send" data-testid="composer-send" aria-label={t('send')} disabled>
+            ➤
+          </button>
+        </div>
+      </div>
+    );
   return (
     <div class="composer">
       {ctx && (

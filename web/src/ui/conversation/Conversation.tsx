@@ -53,12 +53,20 @@ export function Conversation({ chatId }: { chatId: number }) {
   }, [chatId]);
 
   const jump = async (id: number) => {
-    for (let i = 0; i < 20 && !findById(S.histories.value.get(chatId) ?? [], id); i++) {
-      if (!(await S.loadOlder(chatId))) break;
-    }
+    // not loaded: load the messages around it (the history then continues from there)
+    if (!findById(S.histories.value.get(chatId) ?? [], id)) await S.loadAround(chatId, id).catch(() => undefined);
     jumpKey.value = null;
     queueMicrotask(() => (jumpKey.value = `m${id}`));
   };
+
+  // a restriction with an end: read the chat again when it ends, so the composer comes back
+  const until = chat?.restricted_until ?? 0;
+  useEffect(() => {
+    if (!until) return;
+    const wait = Math.min(until * 1000 - Date.now() + 1000, 2 ** 31 - 1);
+    const timer = setTimeout(() => void S.refreshChat(chatId), Math.max(wait, 0));
+    return () => clearTimeout(timer);
+  }, [chatId, until]);
 
   // one object for every row: the same from render to render, so rows stay memoised
   const actions = useMemo<MessageActions>(
@@ -92,7 +100,9 @@ export function Conversation({ chatId }: { chatId: number }) {
   if (!chat) return null;
   const mine = S.me.value?.id;
   const isChannel = chat.kind === 'channel';
+  const blocked = S.sendBlockedReason(chat);
   const canPost = !isChannel || chat.role === 'owner' || chat.role === 'admin';
+  const detached = S.historyDetached.value.has(chatId);
   const isAdmin = chat.role === 'owner' || chat.role === 'admin';
   const peer = chat.peer_user_id ? S.users.value.get(chat.peer_user_id) : null;
   let firstUnreadId: number | null = null;
@@ -202,8 +212,23 @@ export function Conversation({ chatId }: { chatId: number }) {
         </button>
       )}
       <div class="messages-wrap" ref={wrap}>
-        <VirtualList class="messages" rows={rows} scrollToKey={jumpKey.value} onNearTop={() => void S.loadOlder(chatId)} />
-        <JumpButton container={() => wrap.current?.querySelector('.messages') ?? null} msgs={msgs} firstUnreadId={firstUnreadId} mine={mine} onJump={(id) => void jump(id)} />
+        <VirtualList
+          class="messages"
+          rows={rows}
+          scrollToKey={jumpKey.value}
+          follow={!detached}
+          onNearTop={() => void S.loadOlder(chatId)}
+          onNearBottom={detached ? () => void S.loadNewer(chatId) : undefined}
+        />
+        <JumpButton
+          container={() => wrap.current?.querySelector('.messages') ?? null}
+          msgs={msgs}
+          firstUnreadId={firstUnreadId}
+          mine={mine}
+          detached={detached}
+          onJump={(id) => void jump(id)}
+          onLatest={() => S.loadLatest(chatId)}
+        />
       </div>
       {panel.value === 'info' && <InfoPanel chat={chat} onClose={() => (panel.value = null)} />}
       {panel.value && panel.value !== 'info' && <Thread post={panel.value} onClose={() => (panel.value = null)} />}
@@ -212,7 +237,7 @@ export function Conversation({ chatId }: { chatId: number }) {
           {t('someoneTyping', { name: typingNames.value.join(', ') })}
         </div>
       )}
-      {canPost && <Composer chatId={chatId} replyTo={replyTo} editing={editing} />}
+      {(!isChannel || !blocked) && <Composer chatId={chatId} replyTo={replyTo} editing={editing} blocked={blocked} />}
       {forwarding.value && (
         <ForwardPicker
           message={forwarding.value}
