@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from heliograph.domain.kinds import ChatKind as ChatKind  # also importable from here
 from heliograph.domain.media import LinkPreview, Media, ProfilePhoto
+from heliograph.domain.permissions import MemberRights
 
 
 class Visibility(StrEnum):
@@ -23,12 +25,6 @@ class Reachability(StrEnum):
 
     EVERYBODY = "everybody"
     CONTACTS = "contacts"
-
-
-class ChatKind(StrEnum):
-    PRIVATE = "private"
-    GROUP = "group"
-    CHANNEL = "channel"
 
 
 @dataclass(slots=True)
@@ -160,23 +156,6 @@ class Draft:
 
 
 @dataclass(slots=True)
-class OwnRights:
-    """What the caller may do in a chat right now: their role, the chat's default rights
-    and any restriction of theirs, taken together (the rights `sendMessage` and the other
-    methods check). Owners have every right, administrators what they were granted besides
-    what members may; in a channel the `send_*` rights say whether the caller may post."""
-
-    send_messages: bool = True
-    send_media: bool = True
-    send_stickers: bool = True
-    send_links: bool = True
-    send_polls: bool = True
-    invite_users: bool = True
-    pin_messages: bool = False
-    change_info: bool = False
-
-
-@dataclass(slots=True)
 class Chat:
     """A chat as one member sees it in the chat list. A large chat (`pts` not null) has an
     update box of its own: follow it with getChannelDifference from `pts`."""
@@ -207,7 +186,10 @@ class Chat:
     archived: bool = False
     # what the caller may do here now (a restricted member: what they keep), and for a
     # restricted member when the restriction ends (0: until lifted, or not restricted)
-    my_rights: OwnRights = field(default_factory=OwnRights)
+    # What the caller may do here now: their role, the chat's default rights and their own
+    # restriction taken together (what sendMessage and the other methods check). In a channel
+    # the `send_*` rights say whether the caller may post.
+    my_rights: MemberRights = field(default_factory=MemberRights)
     restricted_until: int = 0
 
 

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from enum import StrEnum
 
-from heliograph.domain.entities import ChatKind
 from heliograph.domain.errors import ErrorCode, HeliographError
+from heliograph.domain.kinds import ChatKind
 
 
 class Role(StrEnum):

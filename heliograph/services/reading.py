@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import orjson
 
-from heliograph.domain.entities import Chat, ChatKind, Draft, Message, MessageEntity, OwnRights
+from heliograph.domain.entities import Chat, ChatKind, Draft, Message, MessageEntity
 from heliograph.domain.errors import ErrorCode, HeliographError
 from heliograph.domain.media import ProfilePhoto
-from heliograph.domain.permissions import Role, Standing
+from heliograph.domain.permissions import MemberRights, Role, Standing
 from heliograph.domain.text import escape_like, normalize_for_search
 from heliograph.services.chats import load_access, peer_of, standing_of
 from heliograph.services.context import App, Caller
@@ -32,16 +30,16 @@ def draft_from_row(row: Row | None) -> Draft | None:
     return Draft(row["text"], entities, row["reply_to_id"], row["date"])
 
 
-def own_rights(standing: Standing, now: int, *, peer_deleted: bool = False) -> OwnRights:
+def own_rights(standing: Standing, now: int, *, peer_deleted: bool = False) -> MemberRights:
     """The caller's effective rights in a chat, as the services decide them: what
     `check_can_send` and `require_member_right` allow."""
     if standing.kind is ChatKind.PRIVATE:
         can = not peer_deleted
-        return OwnRights(can, can, can, can, can, invite_users=False, pin_messages=True)
+        return MemberRights(can, can, can, can, can, invite_users=False, pin_messages=True)
     if standing.kind is ChatKind.CHANNEL:
         admin = standing.admin()
         post = admin.post_messages
-        return OwnRights(
+        return MemberRights(
             post,
             post,
             post,
@@ -51,7 +49,7 @@ def own_rights(standing: Standing, now: int, *, peer_deleted: bool = False) -> O
             pin_messages=admin.pin_messages,
             change_info=admin.change_info,
         )
-    return OwnRights(**asdict(standing.member_rights(now)))
+    return standing.member_rights(now)
 
 
 def _restricted_until(standing: Standing, now: int) -> int:
