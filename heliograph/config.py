@@ -30,6 +30,9 @@ class Config:
     log_json: bool = False
     shutdown_timeout: float = 10.0
     large_chat_threshold: int = 200
+    # how long a node trusts a session it found alive without reading the store again; a
+    # revocation announced on the bus ends that trust at once (0: read on every call)
+    session_trust_seconds: float = 5.0
     # Empty: files in data_dir/blobs. Or file:///path, or an S3-compatible bucket:
     # s3://bucket/prefix?endpoint=https://host&region=us-east-1 (keys below, or AWS_* env)
     storage_url: str = ""

@@ -20,7 +20,7 @@ from heliograph.gateway.state import Gateway
 from heliograph.media.linkpreview import PreviewFetcher
 from heliograph.media.storage import create_blob_store
 from heliograph.services import bot_queries, files, profiles
-from heliograph.services.context import App, Settings, Storage
+from heliograph.services.context import App, LiveSessions, Settings, Storage
 from heliograph.services.system_bot import SystemBot
 from heliograph.store.db import open_database
 from heliograph.store.migrate import migrate
@@ -50,6 +50,7 @@ class Server:
             settings=Settings(large_chat_threshold=config.large_chat_threshold),
             storage=Storage(blobs, config.effective_upload_dir),
             previews=previews,
+            live_sessions=LiveSessions(config.session_trust_seconds),
         )
         self.gateway = Gateway(self.app, config.rates)
         self.webhooks = WebhookWorker(self.app, self.gateway.bot_state, config.webhook_allowlist)
@@ -65,6 +66,7 @@ class Server:
         if applied:
             log.info("applied migrations: %s", ", ".join(applied))
         await self.bus.start()
+        self.bus.subscribe(self.app.live_sessions.on_bus)
         self.bus.subscribe(self.gateway.hub.on_bus)
         self.bus.subscribe(self.gateway.bot_state.on_bus)
         self.bus.subscribe(self.system_bot.on_bus)
@@ -131,9 +133,9 @@ class Server:
                 task.cancel()
         await self.webhooks.stop()
         await self.system_bot.stop()
-        for ws in list(self.gateway.sockets):
+        for conn in self.gateway.hub.connections():
             with contextlib.suppress(Exception):
-                await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
+                await conn.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
         if self._runner is not None:
             await self._runner.cleanup()  # waits for requests in flight
         await self.bus.close()  # sends what is queued, with a time limit

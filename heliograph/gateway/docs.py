@@ -112,7 +112,9 @@ The server pushes updates (see Staying in sync) and ephemeral events:
 ```
 
 A frame may be a JSON array of such objects, sent when several were ready at once: handle
-them in order. The server pings every 30 seconds. While a socket is open you are online.
+them in order. The server pings a socket it has had no frame from for 15 to 30 seconds, and
+drops it when 15 more pass without one (WebSocket clients answer pings by themselves; any
+frame counts). While a socket is open you are online.
 Failed authentication sends `{"type": "error", "error": {...}}`, then closes the socket.
 Close codes:
 

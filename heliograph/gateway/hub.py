@@ -7,9 +7,12 @@ gets the same bytes with its own pts spliced in front."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any, Protocol
+
+from aiohttp import WSMsgType
 
 from heliograph.services.context import (
     ANSWER,
@@ -31,6 +34,13 @@ MAX_PENDING_FRAMES = 10_000
 WRITE_BUFFER_LIMIT = 64 * 1024
 CLOSE_REVOKED = 4001
 CLOSE_TOO_SLOW = 4008
+CLOSE_GOING_AWAY = 1001
+# Liveness: one timer for all sockets, not one (and a pong timer) per socket. Every sweep a
+# socket has sent nothing in grows quieter: after two quiet sweeps (15 to 30 s without a
+# frame) it is pinged, after a third (the ping unanswered for 15 s) it is dropped, and its
+# client reconnects. Any frame from the client, its pong included, makes it loud again.
+HEARTBEAT_SWEEP = 15.0
+PING_FRAME = b"\x89\x00"  # an unmasked, final ping frame without payload (RFC 6455 §5.5.2)
 
 
 class Socket(Protocol):
@@ -47,11 +57,15 @@ class Writer(Protocol):
     def write(self, data: bytes) -> None: ...
     def is_closing(self) -> bool: ...
     def get_write_buffer_size(self) -> int: ...
+    def abort(self) -> None: ...
 
 
 class Connection:
     """One WebSocket of one session. Frames queued while a write is in progress go out
-    together as one JSON array: fewer writes under load, same order."""
+    together as one JSON array: fewer writes under load, same order.
+
+    Tens of thousands of these sit idle on a node, so each holds as little as it can: no
+    task, no timer, and no set of large chats until it follows one."""
 
     __slots__ = (
         "_flushing",
@@ -60,6 +74,7 @@ class Connection:
         "_transport",
         "chats",
         "closed",
+        "quiet",
         "session_id",
         "user_id",
         "ws",
@@ -81,7 +96,8 @@ class Connection:
         self._flushing = False
         self._text = text_opcode
         self._transport = transport
-        self.chats: set[int] = set()  # large chats this socket follows
+        self.chats: set[int] | None = None  # large chats this socket follows, once it does
+        self.quiet = 0  # heartbeat sweeps since the client last sent a frame
 
     def hold(self) -> None:
         """Queue frames without sending them until `start`: updates committed while the
@@ -131,6 +147,35 @@ class Connection:
             self._pending.clear()
             asyncio.get_running_loop().create_task(self.ws.close(code=code, message=reason))
 
+    def beat(self) -> None:
+        """One heartbeat sweep: ping a socket quiet for two sweeps, drop one quiet for three
+        (as aiohttp's own heartbeat does: the transport is closed, the handler sees the
+        socket end and unregisters it)."""
+        if self.closed:
+            return
+        self.quiet += 1
+        if self.quiet < 2:
+            return
+        transport = self._transport
+        if self.quiet == 2:
+            if transport is None:
+                asyncio.get_running_loop().create_task(self._ping())
+            elif not transport.is_closing():
+                transport.write(PING_FRAME)
+            return
+        self.closed = True
+        self._pending.clear()
+        if transport is None:
+            asyncio.get_running_loop().create_task(
+                self.ws.close(code=CLOSE_GOING_AWAY, message=b"no pong")
+            )
+        else:
+            transport.abort()
+
+    async def _ping(self) -> None:
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await self.ws.send_frame(b"", WSMsgType.PING)
+
 
 def text_frame_header(length: int) -> bytes:
     """The header of an unmasked, final WebSocket text frame (RFC 6455 §5.2), as a server
@@ -157,39 +202,65 @@ def chat_update_frame(chat_id: int, pts: int, body: bytes) -> bytes:
 
 
 class Hub:
-    def __init__(self, on_delivered: Callable[[int], None] | None = None) -> None:
-        self.by_user: dict[int, set[Connection]] = {}
+    def __init__(
+        self,
+        on_delivered: Callable[[int], None] | None = None,
+        heartbeat: float = HEARTBEAT_SWEEP,
+    ) -> None:
+        # A user's sockets on this node: a tuple, as most users have one or two here (a
+        # tuple of one is a fifth of an empty set's size, and as quick to walk).
+        self.by_user: dict[int, tuple[Connection, ...]] = {}
         self.by_chat: dict[int, set[Connection]] = {}
         self._on_delivered = on_delivered
+        self.heartbeat = heartbeat
+        self._sweep: asyncio.TimerHandle | None = None
 
     def add(self, connection: Connection, large_chats: list[int]) -> bool:
         """Register a connection and the large chats it follows; True when it is the user's
         first on this node."""
-        conns = self.by_user.setdefault(connection.user_id, set())
-        conns.add(connection)
+        conns = (*self.by_user.get(connection.user_id, ()), connection)
+        self.by_user[connection.user_id] = conns
         for chat_id in large_chats:
             self._follow(connection, chat_id)
+        if self._sweep is None:
+            loop = asyncio.get_running_loop()
+            self._sweep = loop.call_later(self.heartbeat, self._beat)
         return len(conns) == 1
 
     def remove(self, connection: Connection) -> bool:
         """Forget a connection; True when it was the user's last on this node."""
-        for chat_id in list(connection.chats):
-            self._unfollow(connection, chat_id)
+        if connection.chats:
+            for chat_id in list(connection.chats):
+                self._unfollow(connection, chat_id)
         conns = self.by_user.get(connection.user_id)
-        if conns is None:
+        if conns is None or connection not in conns:
             return False
-        conns.discard(connection)
-        if not conns:
-            del self.by_user[connection.user_id]
-            return True
-        return False
+        rest = tuple(c for c in conns if c is not connection)
+        if rest:
+            self.by_user[connection.user_id] = rest
+            return False
+        del self.by_user[connection.user_id]
+        if not self.by_user and self._sweep is not None:
+            self._sweep.cancel()
+            self._sweep = None
+        return True
+
+    def _beat(self) -> None:
+        """The heartbeat sweep over every socket of this node (see `Connection.beat`)."""
+        self._sweep = asyncio.get_running_loop().call_later(self.heartbeat, self._beat)
+        for conns in list(self.by_user.values()):
+            for conn in conns:
+                conn.beat()
 
     def _follow(self, connection: Connection, chat_id: int) -> None:
+        if connection.chats is None:
+            connection.chats = set()
         connection.chats.add(chat_id)
         self.by_chat.setdefault(chat_id, set()).add(connection)
 
     def _unfollow(self, connection: Connection, chat_id: int) -> None:
-        connection.chats.discard(chat_id)
+        if connection.chats is not None:
+            connection.chats.discard(chat_id)
         followers = self.by_chat.get(chat_id)
         if followers is not None:
             followers.discard(connection)

@@ -20,7 +20,6 @@ class Gateway:
         self.metrics = Metrics()
         self.hub = Hub(on_delivered=self.metrics.updates_delivered.inc)
         self.dispatcher = Dispatcher(app, RateLimiter(rates or DEFAULT_RATES), self.metrics)
-        self.sockets: set[web.WebSocketResponse] = set()
         self.bot_state = BotApiState()
         self.ready = False
         self.closing = False

@@ -20,7 +20,7 @@ import logging
 from typing import Any
 
 import orjson
-from aiohttp import WSMsgType, web
+from aiohttp import WSMessage, WSMsgType, web
 
 from heliograph.domain.errors import ErrorCode, HeliographError
 from heliograph.gateway.dispatch import parse_json
@@ -54,9 +54,14 @@ async def _authenticate(gw: Gateway, request: web.Request, ws: web.WebSocketResp
 async def websocket(request: web.Request) -> web.WebSocketResponse:
     gw: Gateway = request.app[GATEWAY]
     # No permessage-deflate: each compressing socket would hold zlib state of hundreds of
-    # KiB, and our frames are small JSON.
-    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=gw.app.limits.body_bytes, compress=False)
+    # KiB, and our frames are small JSON. No heartbeat of aiohttp's (two timers per socket,
+    # and a callback per received chunk): the hub pings quiet sockets from one shared timer,
+    # so pings and pongs reach this handler (`autoping=False`).
+    ws = web.WebSocketResponse(
+        max_msg_size=gw.app.limits.body_bytes, compress=False, autoping=False
+    )
     await ws.prepare(request)
+    _drop_http_parser(request)
     try:
         caller = await _authenticate(gw, request, ws)
     except (HeliographError, TimeoutError) as e:
@@ -77,30 +82,19 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         WSMsgType.TEXT,
         transport if hasattr(transport, "get_write_buffer_size") else None,
     )
+    del transport
     # Registered before the state is read, so no update falls between the two; frames wait
     # behind "ready".
     conn.hold()
     first_here = gw.hub.add(conn, await chat_list.large_chat_ids(gw.app, caller))
     gw.metrics.connections.inc()
-    gw.sockets.add(ws)
     try:
-        state = await sync.get_state(gw.app, caller)
-        ready = {
-            "type": "ready",
-            "user_id": caller.user_id,
-            "session_id": caller.session_id,
-            "state": state,
-        }
-        conn.start(orjson.dumps(ready))
-        if first_here:
-            await profiles.set_presence(gw.app, caller.user_id, online=True)
-        async for msg in ws:
-            if msg.type is WSMsgType.TEXT:
-                await _handle_call(gw, request, conn, caller, msg.data.encode())
-            elif msg.type is WSMsgType.BINARY:
-                await _handle_call(gw, request, conn, caller, msg.data)
+        await _ready(gw, conn, caller, first_here)
+        ip = request.remote or ""
+        # Each frame is handed on as an argument, so this frame holds none while it waits.
+        while await _on_frame(gw, ws, conn, caller, ip, await ws.receive()):
+            pass
     finally:
-        gw.sockets.discard(ws)
         gw.metrics.connections.dec()
         if gw.hub.remove(conn) and not gw.closing:
             with contextlib.suppress(Exception):
@@ -108,9 +102,63 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
-async def _handle_call(
-    gw: Gateway, request: web.Request, conn: Connection, caller: Caller, data: bytes
-) -> None:
+def _drop_http_parser(request: web.Request) -> None:
+    """aiohttp keeps a connection's HTTP request parser until the connection closes, though
+    once upgraded it only ever reads WebSocket frames: let the parser go (with what it still
+    refers to of the upgrade request, 1.7 KB of an idle socket's 14 KB). This
+    reaches into aiohttp's request handler, so it is done only where that looks as expected
+    (upgraded, frames going to the WebSocket reader); elsewhere the parser simply stays."""
+    protocol = request.protocol
+    if (
+        getattr(protocol, "_upgraded", False) is True
+        and getattr(protocol, "_payload_parser", None) is not None
+        and getattr(protocol, "_parser", None) is not None
+    ):
+        protocol._parser = None
+
+
+async def _ready(gw: Gateway, conn: Connection, caller: Caller, first_here: bool) -> None:
+    """Send "ready" (and release the frames held behind it); the first socket of a user on
+    this node also marks the user online."""
+    state = await sync.get_state(gw.app, caller)
+    ready = {
+        "type": "ready",
+        "user_id": caller.user_id,
+        "session_id": caller.session_id,
+        "state": state,
+    }
+    conn.start(orjson.dumps(ready))
+    if first_here:
+        await profiles.set_presence(gw.app, caller.user_id, online=True)
+
+
+_ENDED = frozenset({WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR})
+
+
+async def _on_frame(
+    gw: Gateway,
+    ws: web.WebSocketResponse,
+    conn: Connection,
+    caller: Caller,
+    ip: str,
+    msg: WSMessage,
+) -> bool:
+    """Handle one frame from the client; False once the socket has ended."""
+    conn.quiet = 0  # any frame, a pong too, shows the client is there
+    kind = msg.type
+    if kind is WSMsgType.TEXT:
+        await _handle_call(gw, ip, conn, caller, msg.data.encode())
+    elif kind is WSMsgType.BINARY:
+        await _handle_call(gw, ip, conn, caller, msg.data)
+    elif kind is WSMsgType.PING:
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await ws.pong(msg.data)
+    elif kind in _ENDED:
+        return False
+    return True
+
+
+async def _handle_call(gw: Gateway, ip: str, conn: Connection, caller: Caller, data: bytes) -> None:
     call_id: Any = None
     try:
         frame = parse_json(data)
@@ -127,7 +175,7 @@ async def _handle_call(
             frame["method"],
             frame.get("params"),
             caller=caller,
-            ip=request.remote or "",
+            ip=ip,
             connection=conn,
         )
         conn.push(orjson.dumps({"id": call_id, "result": result}))

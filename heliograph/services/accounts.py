@@ -139,8 +139,27 @@ async def authenticate(app: App, token: str, ip: str) -> Caller:
 
 
 async def session_alive(app: App, session_id: int) -> bool:
+    """Whether the session still exists: from this node's `LiveSessions` when it saw it
+    alive lately, else from the store. A session revoked on this node is refused as soon as
+    the revoking call has committed; one revoked on another node, as soon as the bus brings
+    the revocation (and after `SESSION_TRUST_SECONDS` even if it never does)."""
+    live = app.live_sessions
+    if live.fresh(session_id):
+        return True
+    epoch = live.epoch
     async with app.db.read() as conn:
-        return await sessions.exists(conn, session_id)
+        alive = await sessions.exists(conn, session_id)
+    if alive:
+        live.confirm(session_id, epoch)
+    return alive
+
+
+def _announce_ended(app: App, user_id: int, session_ids: list[int], outbox: Outbox) -> None:
+    """After the commit that deleted the sessions: refuse them on this node at once, before
+    the call that ended them returns, and tell every node (the bus closes their sockets)."""
+    app.live_sessions.ended(session_ids)
+    outbox.revoke(user_id, session_ids)
+    outbox.publish(app.bus)
 
 
 async def get_me(app: App, caller: Caller) -> Account:
@@ -172,16 +191,13 @@ async def end_session(app: App, caller: Caller, session_id: int) -> None:
     async with app.db.transaction() as tx:
         if not await sessions.delete(tx, caller.user_id, session_id):
             raise HeliographError(ErrorCode.SESSION_NOT_FOUND, "no such session")
-    outbox.revoke(caller.user_id, [session_id])
-    outbox.publish(app.bus)
+    _announce_ended(app, caller.user_id, [session_id], outbox)
 
 
 async def end_other_sessions(app: App, caller: Caller) -> int:
     async with app.db.transaction() as tx:
         ended = await sessions.delete_others(tx, caller.user_id, caller.session_id)
-    outbox = Outbox()
-    outbox.revoke(caller.user_id, ended)
-    outbox.publish(app.bus)
+    _announce_ended(app, caller.user_id, ended, Outbox())
     return len(ended)
 
 
@@ -199,9 +215,7 @@ async def change_password(
         await users.update_fields(tx, caller.user_id, password_hash=new_hash)
         if end_other_sessions:
             ended = await sessions.delete_others(tx, caller.user_id, caller.session_id)
-    outbox = Outbox()
-    outbox.revoke(caller.user_id, ended)
-    outbox.publish(app.bus)
+    _announce_ended(app, caller.user_id, ended, Outbox())
     return len(ended)
 
 
@@ -240,8 +254,7 @@ async def erase_user(app: App, user_id: int) -> None:
         ended = await sessions.delete_others(tx, user_id, None)
         await users.erase_private_data(tx, user_id)
         await users.mark_deleted(tx, user_id)
-    outbox.revoke(user_id, ended)
-    outbox.publish(app.bus)
+    _announce_ended(app, user_id, ended, outbox)
 
 
 # --- signing in on a new device by approving its code from a signed-in one -----------------
@@ -349,9 +362,7 @@ async def admin_reset_password(app: App, username: str, new_password: str) -> No
     async with app.db.transaction() as tx:
         await users.update_fields(tx, user_id, password_hash=new_hash)
         ended = await sessions.delete_others(tx, user_id, None)
-    outbox = Outbox()
-    outbox.revoke(user_id, ended)
-    outbox.publish(app.bus)
+    _announce_ended(app, user_id, ended, Outbox())
 
 
 async def admin_set_disabled(app: App, username: str, disabled: bool) -> None:
@@ -361,9 +372,7 @@ async def admin_set_disabled(app: App, username: str, disabled: bool) -> None:
         await users.update_fields(tx, user_id, disabled=int(disabled))
         if disabled:
             ended = await sessions.delete_others(tx, user_id, None)
-    outbox = Outbox()
-    outbox.revoke(user_id, ended)
-    outbox.publish(app.bus)
+    _announce_ended(app, user_id, ended, Outbox())
 
 
 async def admin_list_users(app: App, after_id: int = 0, limit: int = 100) -> list[Row]:

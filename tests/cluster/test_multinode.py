@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import orjson
 import pytest
 
 from heliograph.sdk import Client, Event, SessionEnded, Update, new_random_id
@@ -409,6 +410,90 @@ async def test_users_on_different_nodes_chat_live(
     for device in (alice, bob, carol):
         assert device.error is None and device.client.is_connected, device.name
     assert time.monotonic() - began < 60
+
+
+# --- 1b. a session ended on one node is refused on the others ---------------------------------
+
+
+async def _open_raw(http: aiohttp.ClientSession, url: str, token: str) -> Any:
+    raw = await http.ws_connect(url + "/api/ws", headers={"Authorization": f"Bearer {token}"})
+    async with asyncio.timeout(5):
+        while True:
+            frame = await raw.receive_json()
+            frames = frame if isinstance(frame, list) else [frame]
+            if any(f.get("type") == "ready" for f in frames):
+                return raw
+
+
+async def _answers(raw: Any, call_ids: set[int]) -> dict[int, dict[str, Any]]:
+    """Read until each call has its answer; frames that are not answers are skipped."""
+    got: dict[int, dict[str, Any]] = {}
+    async with asyncio.timeout(5):
+        while not call_ids <= got.keys():
+            frame = await raw.receive_json()
+            for f in frame if isinstance(frame, list) else [frame]:
+                if f.get("id") in call_ids:
+                    got[f["id"]] = f
+    return got
+
+
+async def test_a_session_ended_on_one_node_is_refused_on_another(
+    cluster: Cluster, http: aiohttp.ClientSession
+) -> None:
+    """Each node trusts, for a while, the sessions it has seen alive instead of reading the
+    database on every call. A session ended through node 0, busy calling on node 1 (so node
+    1 trusts it), is refused there as soon as the revocation crosses the bus: its socket is
+    closed with 4001 and no call of it succeeds after its first refusal; another session of
+    the same user, also trusted on node 1, keeps working."""
+    n0, n1, _ = cluster.nodes
+
+    async def call(url: str, method: str, token: str | None = None, **params: Any) -> Any:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        async with http.post(f"{url}/api/{method}", json=params, headers=headers) as r:
+            body = await r.json()
+        assert body.get("ok"), f"{method}: {body}"
+        return body["result"]
+
+    laptop = await call(n0.url, "signUp", username="alice", password=PASSWORD, display_name="A")
+    phone = await call(n0.url, "signIn", username="alice", password=PASSWORD)
+    phone_ws = await _open_raw(http, n1.url, phone["token"])
+    laptop_ws = await _open_raw(http, n1.url, laptop["token"])
+    for raw in (phone_ws, laptop_ws):  # node 1 now trusts both sessions
+        await raw.send_json({"id": 1, "method": "getMe", "params": {}})
+        assert "result" in (await _answers(raw, {1}))[1]
+
+    # The phone keeps calling on node 1 while the laptop ends its session through node 0.
+    sent: list[float] = []
+
+    async def keep_calling() -> None:
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            for call_id in range(100, 400):
+                await phone_ws.send_json({"id": call_id, "method": "getMe", "params": {}})
+                sent.append(time.monotonic())
+                await asyncio.sleep(0.005)
+
+    calling = asyncio.create_task(keep_calling())
+    await asyncio.sleep(0.1)
+    await call(n0.url, "endSession", laptop["token"], session_id=phone["session_id"])
+    ended_at = time.monotonic()
+    answers: list[dict[str, Any]] = []
+    async with asyncio.timeout(3):
+        while (msg := await phone_ws.receive()).type is aiohttp.WSMsgType.TEXT:
+            frame = orjson.loads(msg.data)
+            answers.extend(f for f in (frame if isinstance(frame, list) else [frame]) if "id" in f)
+    calling.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await calling
+    assert msg.type is aiohttp.WSMsgType.CLOSE and msg.data == 4001, msg
+    assert time.monotonic() - ended_at < 2.0
+    outcomes = ["result" if "result" in a else a["error"]["code"] for a in answers]
+    assert "result" in outcomes  # it was busy before the end...
+    if "SESSION_REVOKED" in outcomes:  # ...and once refused, never answered again
+        assert "result" not in outcomes[outcomes.index("SESSION_REVOKED") :], outcomes
+    # The laptop's session, trusted on node 1 too, is untouched.
+    await laptop_ws.send_json({"id": 2, "method": "getMe", "params": {}})
+    assert "result" in (await _answers(laptop_ws, {2}))[2]
+    await laptop_ws.close()
 
 
 # --- 2. a node killed mid-traffic -----------------------------------------------------------

@@ -5,6 +5,7 @@ are gone."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 import uuid
@@ -17,6 +18,7 @@ from heliograph.bus.local import LocalBus
 from heliograph.gateway.methods import load_all
 from heliograph.server import Server
 from heliograph.services import accounts
+from heliograph.services.context import Caller
 from tests.conftest import base_url
 from tests.gateway.api import Api, Ws, assert_error, error_problem, is_update
 from tests.gateway.test_bad_input import SAMPLES, build_world
@@ -221,13 +223,17 @@ async def test_an_ended_session_stops_at_once_on_http_and_open_sockets(
     assert [s["id"] for s in sessions] == [alice.session_id]
 
 
+@pytest.mark.parametrize("trust", [0.0, 0.3])
 async def test_a_call_is_refused_even_where_the_end_was_not_announced(
-    server: Server, make_config: Any
+    server: Server, make_config: Any, trust: float
 ) -> None:
     """A second node on a bus of its own never hears that the session ended (as when a bus
-    message is lost): a call on its socket must still be refused, and the socket closed."""
+    message is lost): a call on its socket must still be refused, and the socket closed; at
+    once where the node trusts no session without reading the store (`trust` 0), and once
+    its trust in the session has run out otherwise (`SESSION_TRUST_SECONDS` by default)."""
     other = Server(make_config())  # the same store as `server`
     other.bus = other.app.bus = LocalBus(f"isolated-{uuid.uuid4().hex}")
+    other.app.live_sessions.ttl = trust
     await other.start()
     try:
         async with Api(base_url(server)) as here, Api(base_url(other)) as there:
@@ -235,7 +241,9 @@ async def test_a_call_is_refused_even_where_the_end_was_not_announced(
             phone = await here.sign_in(alice, "phone")
             ws = await there.ws_connect(phone.token)
             assert (await ws.result("getMe"))["id"] == alice.user_id
+            assert other.app.live_sessions.fresh(phone.session_id) == (trust > 0)
             await here.ok("endSession", alice.token, session_id=phone.session_id)
+            await asyncio.sleep(trust)
             await ws.send({"id": "after-end", "method": "getMe", "params": {}})
             assert await ws.wait_closed(1.0) == 4001
             answers = [f for f in ws.inbox if f.get("id") == "after-end"]
@@ -244,6 +252,62 @@ async def test_a_call_is_refused_even_where_the_end_was_not_announced(
             assert_error(status, body, "SESSION_REVOKED")
     finally:
         await other.stop()
+
+
+async def test_a_session_ended_on_another_node_is_refused_there_once_announced(
+    server: Server, make_config: Any
+) -> None:
+    """Two nodes on one bus, each trusting the sessions it has seen alive: a session ended on
+    one node is forgotten by the other as the revocation arrives, its socket there closed."""
+    other = Server(make_config())  # the same store, and the same (in-process) bus channel
+    await other.start()
+    try:
+        async with Api(base_url(server)) as here, Api(base_url(other)) as there:
+            alice = await here.make_user("alice")
+            phone = await here.sign_in(alice, "phone")
+            phone_ws = await there.ws_connect(phone.token)
+            laptop_ws = await there.ws_connect(alice.token)
+            for ws in (phone_ws, laptop_ws):
+                assert (await ws.result("getMe"))["id"] == alice.user_id
+            live = other.app.live_sessions
+            assert live.fresh(phone.session_id) and live.fresh(alice.session_id)
+            await here.ok("endSession", alice.token, session_id=phone.session_id)
+            # The bus has delivered by the time the answer is back: the other node no
+            # longer trusts the session, nor does the store say it is alive.
+            assert not live.fresh(phone.session_id)
+            assert not await accounts.session_alive(other.app, phone.session_id)
+            with contextlib.suppress(ConnectionError):
+                await phone_ws.send({"id": "after-end", "method": "getMe", "params": {}})
+            assert await phone_ws.wait_closed(1.0) == 4001
+            answers = [f for f in phone_ws.inbox if f.get("id") == "after-end"]
+            assert all("result" not in f for f in answers), answers
+            # The session that was not ended is still trusted, and works.
+            assert live.fresh(alice.session_id)
+            assert (await laptop_ws.result("getMe"))["id"] == alice.user_id
+    finally:
+        await other.stop()
+
+
+async def test_a_session_ended_on_this_node_is_refused_before_the_call_returns(
+    server: Server, api: Api
+) -> None:
+    """The node that ends a session stops trusting it before the ending call returns, not
+    when its own bus brings the revocation back."""
+    alice = await api.make_user("alice")
+    phone = await api.sign_in(alice, "phone")
+    ws = await api.ws_connect(phone.token)
+    assert (await ws.result("getMe"))["id"] == alice.user_id
+    live = server.app.live_sessions
+    assert live.fresh(phone.session_id)
+    delivered: list[bytes] = []
+    server.bus.subscribe(delivered.append)
+    caller = Caller(user_id=alice.user_id, session_id=alice.session_id)
+    await accounts.end_session(server.app, caller, phone.session_id)
+    assert not live.fresh(phone.session_id)
+    if isinstance(server.bus, LocalBus):  # the bus delivers only on a later turn of the loop
+        assert delivered == []
+    assert not await accounts.session_alive(server.app, phone.session_id)
+    assert await ws.wait_closed(1.0) == 4001
 
 
 async def test_changing_the_password_alone_keeps_other_sessions(api: Api) -> None:
