@@ -104,6 +104,9 @@ class Person:
         await self.tid("new-chat-button").click()
         await self.tid("new-chat-username").fill(username)
         await self.tid("new-chat-submit").click()
+        # The dialog closes as the chat opens (a conversation shown before may still be the
+        # previous chat's)
+        await expect(self.tid("new-chat-username")).to_have_count(0)
         await expect(self.tid("conversation-title")).to_be_visible()
         await expect(self.tid("composer-input")).to_be_visible()
 

@@ -247,11 +247,15 @@ export function putChat(chat: Chat) {
   persist();
 }
 
+/** chat id → how many times updates changed it here (see refreshChat) */
+const patches = new Map<number, number>();
+
 export function patchChat(id: number, patch: (c: Chat) => Partial<Chat> | null) {
   const c = chats.value.get(id);
   if (!c) return;
   const p = patch(c);
   if (!p) return;
+  patches.set(id, (patches.get(id) ?? 0) + 1);
   const next = new Map(chats.value);
   next.set(id, { ...c, ...p });
   chats.value = next;
@@ -268,7 +272,15 @@ export async function refreshChat(id: number): Promise<void> {
   }
   refreshing.set(id, false);
   try {
-    const chat = await call<Chat>('getChat', { chat_id: id });
+    // An update applied while the chat was being read may be newer than what was read (a
+    // message that came meanwhile): then the read is stale, and is done again.
+    let chat: Chat;
+    let tries = 0;
+    do {
+      const seen = patches.get(id) ?? 0;
+      chat = await call<Chat>('getChat', { chat_id: id });
+      if ((patches.get(id) ?? 0) === seen) break;
+    } while (++tries < 5);
     putChat(chat);
     void ensureUsers([chat.peer_user_id, chat.last_message?.sender_id]);
   } catch (e) {
