@@ -108,7 +108,9 @@ class Connection:
         self._pending.insert(0, first_frame)
         asyncio.get_running_loop().create_task(self._flush())
 
-    def push(self, frame: bytes) -> None:
+    def push(self, frame: bytes, framed: bytes | None = None) -> None:
+        """Send a frame; `framed` is the same with its WebSocket header already in front,
+        when the caller sends those bytes to many sockets (built once, not per socket)."""
         if self.closed:
             return
         if len(self._pending) >= MAX_PENDING_FRAMES:
@@ -123,7 +125,7 @@ class Connection:
         ):
             # The common case: nothing queued and the socket keeps up. Write the frame now,
             # with no task and no copy beyond the header.
-            transport.write(text_frame_header(len(frame)) + frame)
+            transport.write(framed or text_frame_header(len(frame)) + frame)
             return
         self._pending.append(frame)
         if not self._flushing:
@@ -185,6 +187,10 @@ def text_frame_header(length: int) -> bytes:
     if length < 65536:
         return bytes((0x81, 126)) + length.to_bytes(2, "big")
     return bytes((0x81, 127)) + length.to_bytes(8, "big")
+
+
+def _framed(frame: bytes) -> bytes:
+    return text_frame_header(len(frame)) + frame
 
 
 def update_frame(pts: int, body: bytes) -> bytes:
@@ -278,15 +284,17 @@ class Hub:
                 conns = self.by_user.get(user_id)
                 if conns:
                     frame = update_frame(pts, body)
+                    framed = _framed(frame) if len(conns) > 1 else None
                     for conn in conns:
-                        conn.push(frame)
-                        delivered += 1
+                        conn.push(frame, framed)
+                    delivered += len(conns)
         elif kind == CHAT:
             followers = self.by_chat.get(header["chat"])
             if followers:
                 frame = chat_update_frame(header["chat"], header["pts"], body)
+                framed = _framed(frame)
                 for conn in followers:
-                    conn.push(frame)
+                    conn.push(frame, framed)
                 delivered += len(followers)
         elif kind == SUBSCRIBE:
             chat_id = header["chat"]
@@ -297,9 +305,11 @@ class Hub:
                 for conn in self.by_user.get(user_id, ()):
                     self._unfollow(conn, chat_id)
         elif kind == CHAT_EVENT:
+            framed = _framed(body)
+            sender = header.get("from")
             for conn in self.by_chat.get(header["chat"], ()):
-                if conn.user_id != header.get("from"):
-                    conn.push(body)
+                if conn.user_id != sender:
+                    conn.push(body, framed)
                     delivered += 1
         elif kind == EVENT:
             skip = header.get("skip")
