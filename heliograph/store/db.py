@@ -168,6 +168,11 @@ class SqliteDatabase(Database):
                 self._commit()
             else:
                 self._schedule_commit()
+        if committed.done():
+            # This transaction committed the batch itself: the earlier ones in it resume
+            # first (their wake-ups are queued already), so what each publishes after its
+            # commit leaves in the order the transactions ran: updates in pts order.
+            await asyncio.sleep(0)
         await committed
 
     def _undo(self, writer: sqlite3.Connection) -> None:
