@@ -4,13 +4,12 @@ and shuts down gracefully (requests in flight finish, sockets close with "going 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 import signal
 import ssl
 
-from aiohttp import WSCloseCode, web
+from aiohttp import web
 
 from heliograph.botapi.webhooks import WebhookWorker
 from heliograph.bus import create_bus
@@ -71,8 +70,10 @@ class Server:
         self.bus.subscribe(self.gateway.bot_state.on_bus)
         self.bus.subscribe(self.system_bot.on_bus)
         await self.system_bot.start()
+        web_app = build_web_app(self.gateway)
+        web_app.on_shutdown.append(self._close_sockets)
         self._runner = web.AppRunner(
-            build_web_app(self.gateway),
+            web_app,
             shutdown_timeout=self.config.shutdown_timeout,
             access_log=None,
             handle_signals=False,
@@ -125,19 +126,37 @@ class Server:
         context.load_cert_chain(self.config.tls_cert, self.config.tls_key or None)
         return context
 
+    async def _close_sockets(self, _web_app: web.Application) -> None:
+        """The web app's shutdown hook: aiohttp runs it once no new connection is accepted,
+        so no socket can come in behind it. Every WebSocket, authenticated or not, is closed
+        with "going away", all at once, within the shutdown timeout."""
+        await self.gateway.close_sockets(self.config.shutdown_timeout)
+        # aiohttp told its connections to close just before this hook, cancelling those
+        # waiting for a request; one accepted just before the listener closed may have only
+        # begun to wait since, and would then hold the shutdown for its whole timeout (the
+        # request it waits for is ignored). Telling them again releases it.
+        server = self._runner.server if self._runner is not None else None
+        if server is not None:
+            server.pre_shutdown()
+
     async def stop(self) -> None:
+        # From here on a new WebSocket is closed at once with "going away".
         self.gateway.closing = True
+        if self._runner is not None:
+            # No new connections: clients find the port closed and come back after it
+            # restarts. The open sockets are closed during `cleanup` (see `_close_sockets`).
+            for site in self._runner.sites:
+                await site.stop()
         self.gateway.bot_state.close()
         for task in (self._presence_task, self._cleanup_task, *self.app.tasks):
             if task is not None:
                 task.cancel()
         await self.webhooks.stop()
         await self.system_bot.stop()
-        for conn in self.gateway.hub.connections():
-            with contextlib.suppress(Exception):
-                await conn.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
         if self._runner is not None:
-            await self._runner.cleanup()  # waits for requests in flight
+            # Closes the WebSockets (`_close_sockets`), then waits for the requests in
+            # flight.
+            await self._runner.cleanup()
         await self.bus.close()  # sends what is queued, with a time limit
         if self.app.previews is not None:
             await self.app.previews.close()

@@ -10,6 +10,7 @@ Protocol (all text frames of JSON):
   server → {"type": "event", "event": {"type": "typing", ...}}
 A server frame may also be a JSON array of such objects, sent when several were ready at once.
 Close codes: 4001 session ended, 4003 bad authentication, 4008 too slow (reconnect and call
+getDifference), 1001 going away (the server is shutting down: reconnect later, then call
 getDifference)."""
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from aiohttp import WSMessage, WSMsgType, web
 
 from heliograph.domain.errors import ErrorCode, HeliographError
 from heliograph.gateway.dispatch import parse_json
-from heliograph.gateway.hub import CLOSE_REVOKED, Connection
+from heliograph.gateway.hub import CLOSE_GOING_AWAY, CLOSE_REVOKED, Connection
 from heliograph.gateway.state import GATEWAY, Gateway
 from heliograph.services import accounts, profiles, sync
 from heliograph.services import reading as chat_list
@@ -35,11 +36,17 @@ AUTH_TIMEOUT = 15
 CLOSE_BAD_AUTH = 4003
 
 
-async def _authenticate(gw: Gateway, request: web.Request, ws: web.WebSocketResponse) -> Caller:
+async def _authenticate(
+    gw: Gateway, request: web.Request, ws: web.WebSocketResponse
+) -> Caller | None:
+    """The caller, from the Authorization header or else the first frame; None when the
+    socket closed first (the client went, or the server is shutting down)."""
     header = request.headers.get("Authorization")
     if header is not None:
         return await gw.dispatcher.authenticate(header, request.remote or "")
     msg = await ws.receive(timeout=AUTH_TIMEOUT)
+    if msg.type in _ENDED:
+        return None
     if msg.type is not WSMsgType.TEXT:
         raise HeliographError(ErrorCode.AUTH_REQUIRED, "the first frame must be an auth frame")
     frame = parse_json(msg.data.encode())
@@ -62,44 +69,64 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     )
     await ws.prepare(request)
     _drop_http_parser(request)
-    try:
-        caller = await _authenticate(gw, request, ws)
-    except (HeliographError, TimeoutError) as e:
-        error = (
-            e
-            if isinstance(e, HeliographError)
-            else HeliographError(ErrorCode.AUTH_REQUIRED, "no auth frame in time")
-        )
-        await ws.send_bytes(orjson.dumps({"type": "error", "error": error.to_dict()}))
-        await ws.close(code=CLOSE_BAD_AUTH, message=error.code.name.encode())
+    if gw.closing:  # shutting down: come back later
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await ws.close(code=CLOSE_GOING_AWAY, message=b"server shutting down")
         return ws
-
-    transport = request.transport
-    conn = Connection(
-        ws,
-        caller.user_id,
-        caller.session_id,
-        WSMsgType.TEXT,
-        transport if hasattr(transport, "get_write_buffer_size") else None,
-    )
-    del transport
-    # Registered before the state is read, so no update falls between the two; frames wait
-    # behind "ready".
-    conn.hold()
-    first_here = gw.hub.add(conn, await chat_list.large_chat_ids(gw.app, caller))
-    gw.metrics.connections.inc()
+    # Known from now on, so that shutting down closes it even before it authenticates. (All
+    # in this one coroutine: a second one would hold a frame of its own per idle socket.)
+    gw.sockets.add(ws)
     try:
-        await _ready(gw, conn, caller, first_here)
-        ip = request.remote or ""
-        # Each frame is handed on as an argument, so this frame holds none while it waits.
-        while await _on_frame(gw, ws, conn, caller, ip, await ws.receive()):
-            pass
+        try:
+            caller = await _authenticate(gw, request, ws)
+        except (HeliographError, TimeoutError) as e:
+            await _refuse(ws, e)
+            return ws
+        if caller is None or ws.closed:  # closed while authenticating
+            return ws
+
+        transport = request.transport
+        conn = Connection(
+            ws,
+            caller.user_id,
+            caller.session_id,
+            WSMsgType.TEXT,
+            transport if hasattr(transport, "get_write_buffer_size") else None,
+        )
+        del transport
+        # Registered before the state is read, so no update falls between the two; frames
+        # wait behind "ready".
+        conn.hold()
+        first_here = gw.hub.add(conn, await chat_list.large_chat_ids(gw.app, caller))
+        gw.metrics.connections.inc()
+        try:
+            await _ready(gw, conn, caller, first_here)
+            ip = request.remote or ""
+            # Each frame is handed on as an argument, so this frame holds none while it waits.
+            while await _on_frame(gw, ws, conn, caller, ip, await ws.receive()):
+                pass
+        finally:
+            gw.metrics.connections.dec()
+            if gw.hub.remove(conn) and not gw.closing:
+                with contextlib.suppress(Exception):
+                    await profiles.set_presence(gw.app, caller.user_id, online=False)
     finally:
-        gw.metrics.connections.dec()
-        if gw.hub.remove(conn) and not gw.closing:
-            with contextlib.suppress(Exception):
-                await profiles.set_presence(gw.app, caller.user_id, online=False)
+        gw.sockets.discard(ws)
     return ws
+
+
+async def _refuse(ws: web.WebSocketResponse, e: HeliographError | TimeoutError) -> None:
+    """Tell the client why its authentication failed, and close with 4003."""
+    error = (
+        e
+        if isinstance(e, HeliographError)
+        else HeliographError(ErrorCode.AUTH_REQUIRED, "no auth frame in time")
+    )
+    # The client may be gone already (a reset connection): nothing to tell it then.
+    with contextlib.suppress(ConnectionError, RuntimeError):
+        await ws.send_bytes(orjson.dumps({"type": "error", "error": error.to_dict()}))
+    with contextlib.suppress(ConnectionError, RuntimeError):
+        await ws.close(code=CLOSE_BAD_AUTH, message=error.code.name.encode())
 
 
 def _drop_http_parser(request: web.Request) -> None:

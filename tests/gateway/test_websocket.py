@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
+from heliograph.domain.errors import ErrorCode, HeliographError
+from heliograph.gateway.hub import CLOSE_GOING_AWAY
 from heliograph.server import Server
 from tests.conftest import base_url
 from tests.gateway.api import Api, Ws, is_update
+from tests.sdk.helpers import eventually
 
 
 @pytest.fixture
@@ -218,3 +224,65 @@ async def test_typing_reaches_the_other_user_only(api: Api) -> None:
         before = await ws.updates_until(marker)
         assert not typing(before), f"{name} received {typing(before)}"
     assert not typing(b1.inbox)
+
+
+async def test_a_socket_closed_during_authentication_is_let_go_quietly(
+    server: Server, api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The handler used to take the close for a bad auth frame and fail to write its error
+    # frame to the closing socket: "Error handling request", with a traceback, each time.
+    caplog.set_level(logging.ERROR)
+    sockets = [await api.ws_open() for _ in range(3)]
+    await eventually(lambda: len(server.gateway.sockets) == 3)
+    for ws in sockets:
+        await ws.ws.close()
+    await eventually(lambda: not server.gateway.sockets)
+    await asyncio.sleep(0.1)  # whatever the handlers would log comes right after
+    assert [r.getMessage() for r in caplog.records] == []
+    alice = await api.make_user("alice")  # and the next socket is served as ever
+    assert (await (await api.ws_connect(alice.token)).result("getMe"))["id"] == alice.user_id
+
+
+async def test_shutting_down_closes_every_socket_at_once_with_going_away(
+    server: Server, api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR)
+    alice = await api.make_user("alice")
+    ready = [await api.ws_connect(alice.token) for _ in range(3)]
+    waiting = [await api.ws_open() for _ in range(3)]  # no auth frame yet
+    await eventually(lambda: len(server.gateway.sockets) == 6)
+    began = time.monotonic()
+    await server.gateway.close_sockets(5.0)
+    assert time.monotonic() - began < 1.0
+    for ws in ready + waiting:
+        assert await ws.wait_closed(1.0) == CLOSE_GOING_AWAY
+    await eventually(lambda: not server.gateway.sockets and not server.gateway.hub.by_user)
+    # A socket that comes in now is closed at once, the same way.
+    late = await api.ws_open()
+    assert await late.wait_closed(1.0) == CLOSE_GOING_AWAY
+    await asyncio.sleep(0.1)
+    assert [r.getMessage() for r in caplog.records] == []
+
+
+async def test_shutting_down_waits_for_no_client_past_its_time_limit(
+    server: Server, api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A socket whose handler is busy (here: still checking its token) waits for the client
+    # to answer the close; this client never reads, so never answers, and is cut.
+    caplog.set_level(logging.ERROR)
+    checking = asyncio.Event()
+
+    async def slow_authenticate(header: str, ip: str) -> Any:
+        checking.set()
+        await asyncio.sleep(0.5)
+        raise HeliographError(ErrorCode.SESSION_REVOKED, "too late anyway")
+
+    monkeypatch.setattr(server.gateway.dispatcher, "authenticate", slow_authenticate)
+    await api.ws_open({"Authorization": "Bearer some-token"})
+    await checking.wait()
+    began = time.monotonic()
+    await server.gateway.close_sockets(0.2)
+    assert 0.15 < time.monotonic() - began < 0.45
+    await eventually(lambda: not server.gateway.sockets)
+    await asyncio.sleep(0.1)
+    assert [r.getMessage() for r in caplog.records] == []

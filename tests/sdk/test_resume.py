@@ -4,7 +4,13 @@ sends retried while the server is down. Nothing is missed and nothing comes twic
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 
+import aiohttp
+import pytest
+
+from heliograph.gateway.hub import CLOSE_GOING_AWAY
 from heliograph.sdk import Client
 from heliograph.sdk.session import load_session
 from tests.sdk.conftest import Restartable
@@ -122,3 +128,49 @@ async def test_closing_right_after_a_server_restart_while_reconnecting(
     for again in resumed:
         assert texts(await take(again, 1)) == ["after"]
     assert await asyncio.gather(*(quiet(again, 0.3) for again in resumed)) == [[]] * len(phones)
+
+
+async def test_a_restart_closes_every_socket_at_once_and_everyone_catches_up(
+    restartable: Restartable, devices: Devices, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Stopping closes every socket, those still authenticating too, all together and before
+    # the server's shutdown timeout: a socket it missed used to hold the stop for the whole
+    # timeout, then again for as long after cancelling its handler.
+    caplog.set_level(logging.ERROR)
+    url = restartable.url
+    bob = await devices.sign_up(url, "bob")
+    alice = await devices.sign_up(url, "alice")
+    chat = (await bob.get_private_chat(alice.user_id or 0)).id
+    phones = [await devices.sign_in(url, "alice", f"phone{i}") for i in range(24)]
+    await asyncio.gather(*(phone.connect() for phone in phones))
+    await bob.send_message(chat, "before")
+    before = [await take(phone, 1) for phone in phones]
+    assert all(texts(got) == ["before"] for got in before)
+    async with aiohttp.ClientSession() as http:
+        # Upgraded, but no auth frame sent: these wait in the server's authentication.
+        raw = [await http.ws_connect(f"{url}/api/ws") for _ in range(6)]
+        await asyncio.sleep(0.1)
+
+        timeout = restartable.config.shutdown_timeout
+        began = time.monotonic()
+        await restartable.stop()
+        took = time.monotonic() - began
+        assert took < timeout / 2, f"stop() took {took:.2f} s of a {timeout} s timeout"
+        for ws in raw:
+            msg = await ws.receive(timeout=1)
+            assert msg.type is aiohttp.WSMsgType.CLOSE and msg.data == CLOSE_GOING_AWAY
+            await ws.close()
+
+    sending = asyncio.create_task(bob.send_message(chat, "while down"))
+    await asyncio.sleep(0.2)
+    await restartable.start()
+    await sending
+    await bob.send_message(chat, "after")
+    # Each catches up from where it was: nothing lost, nothing twice.
+    for phone, seen in zip(phones, before, strict=True):
+        got = await take(phone, 2)
+        assert texts(got) == ["while down", "after"]
+        assert consecutive(seen + got)
+    await eventually(lambda: all(phone.is_connected for phone in phones))
+    assert await asyncio.gather(*(quiet(phone, 0.3) for phone in phones)) == [[]] * len(phones)
+    assert not [r for r in caplog.records if "Error handling request" in r.getMessage()]
