@@ -20,6 +20,7 @@ from typing import Any
 
 from bench.common import BENCH_PASSWORD, Api, emit_json, fresh_store, machine_facts, print_table
 from heliograph.config import load_config
+from heliograph.gateway.ratelimit import DEFAULT_RATES, Rate
 from heliograph.server import Server
 from heliograph.store import db
 
@@ -90,7 +91,8 @@ async def run(store_kind: str, repeat: int, json_path: str | None) -> dict[str, 
             port=0,
             database_url=store.database_url or None,
         )
-        config = replace(base, rates={})
+        # no rate limits: the counts are what is measured, not the throttling
+        config = replace(base, rates={name: Rate(1e9, 1e9) for name in DEFAULT_RATES})
         server = Server(config)
         await server.start()
         try:
