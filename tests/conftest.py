@@ -69,7 +69,16 @@ async def _reset_postgres(url: str) -> None:
         )
         if tables:
             names = ", ".join(f'"{t["tablename"]}"' for t in tables)
-            await conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+            # A server of the previous test may still be finishing a transaction: TRUNCATE
+            # locks every table, and PostgreSQL may end either side as a deadlock. Again.
+            for attempt in range(5):
+                try:
+                    await conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+                    break
+                except asyncpg.DeadlockDetectedError:
+                    if attempt == 4:
+                        raise
+                    await asyncio.sleep(0.1)
     finally:
         await conn.close()
 
