@@ -413,3 +413,34 @@ def _dir_is(page: Page, expected: str) -> Callable[[], Awaitable[None]]:
         assert actual == expected, f"<html dir={actual!r}>, expected {expected!r}"
 
     return check
+
+
+async def test_each_message_takes_the_direction_of_its_own_text(people: People) -> None:
+    """Bidi isolation per message: a Persian message in the English interface reads right to
+    left, an English one in the Persian interface left to right."""
+    bobby = await people("bobbyw", "Bobby")
+    await bobby.sign_up()
+    alice = await people("alicew", "Alice")
+    await alice.sign_up()
+    await alice.open_chat_with("bobbyw")
+    persian, english = "سلام، ساعت ۵ می‌بینمت", "see you at 5 (Room 12)"
+    await alice.send(persian)
+    await alice.send(english)
+
+    async def directions(person: Person) -> tuple[str, str]:
+        texts = [person.message(t).get_by_test_id("message-text") for t in (persian, english)]
+        return (
+            await texts[0].evaluate("e => getComputedStyle(e).direction"),
+            await texts[1].evaluate("e => getComputedStyle(e).direction"),
+        )
+
+    await expect(alice.message(english)).to_be_visible()
+    assert await directions(alice) == ("rtl", "ltr")
+
+    await bobby.open_chat("Alice")
+    await bobby.tid("settings-button").click()
+    await bobby.tid("language-select").select_option("fa")
+    await eventually(_dir_is(bobby.page, "rtl"))
+    await bobby.page.keyboard.press("Escape")
+    await expect(bobby.message(english)).to_be_visible()
+    assert await directions(bobby) == ("rtl", "ltr")

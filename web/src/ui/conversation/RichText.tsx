@@ -2,10 +2,12 @@ import type { ComponentChildren } from 'preact';
 import type { Message } from '../../api/types';
 import { segments } from '../../markdown';
 
-/** A message's text with its entities: bold, links (http/https only), mentions… */
+/** A message's text with its entities: bold, links (http/https only), mentions… Put it in a
+ * block with `dir="auto"`: that block isolates the message and takes the direction of its
+ * first strong letter (a `<bdi>` here would hide the text from that choice). */
 export function RichText({ text, entities }: { text: string; entities?: Message['entities'] }) {
   return (
-    <bdi>
+    <>
       {segments(text, entities ?? []).map((s, i) => {
         let node: ComponentChildren = s.text;
         for (const e of [...s.entities].reverse()) {
@@ -24,6 +26,6 @@ export function RichText({ text, entities }: { text: string; entities?: Message[
         }
         return <span key={i}>{node}</span>;
       })}
-    </bdi>
+    </>
   );
 }
