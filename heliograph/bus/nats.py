@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections import deque
 from typing import Any
@@ -59,7 +60,12 @@ class NatsBus(BatchingBus):
     async def _disconnect(self) -> None:
         nc, self._nc = self._nc, None
         if nc is not None:
-            await nc.close()  # writes out the client's own buffer first
+            if nc.is_connected:
+                # A PING/PONG round trip: the server has every payload published before it,
+                # so what close() handed over is delivered (close alone may cut it short).
+                with contextlib.suppress(Exception):
+                    await nc.flush(timeout=self._connect_timeout)
+            await nc.close()
 
     def publish(self, payload: bytes) -> None:
         # Fail in the caller rather than poisoning the flush task.

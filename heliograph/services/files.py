@@ -33,7 +33,11 @@ _HOLDERS_CHECKED = 50
 
 
 def new_file_id() -> str:
-    return secrets.token_urlsafe(18)
+    """24 URL-safe characters, never starting with "-": people paste file ids into command
+    lines, where a leading dash reads as an option."""
+    while (file_id := secrets.token_urlsafe(18)).startswith("-"):
+        pass
+    return file_id
 
 
 def storage(app: App) -> Storage:
