@@ -18,7 +18,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bench.common import BENCH_PASSWORD, Api, emit_json, fresh_store, machine_facts, print_table
+from bench.common import (
+    BENCH_PASSWORD,
+    Account,
+    Api,
+    emit_json,
+    fresh_store,
+    machine_facts,
+    print_table,
+)
 from heliograph.config import load_config
 from heliograph.gateway.ratelimit import DEFAULT_RATES, Rate
 from heliograph.server import Server
@@ -132,17 +140,11 @@ async def run(store_kind: str, repeat: int, json_path: str | None) -> dict[str, 
     return record
 
 
-@dataclass
-class _User:
-    token: str
-    user_id: int
-
-
-async def _sign_up(api: Api, name: str) -> _User:
+async def _sign_up(api: Api, name: str) -> Account:
     auth = await api.call(
         "signUp", username=name, password=BENCH_PASSWORD, display_name=name.title()
     )
-    return _User(auth["token"], auth["account"]["id"])
+    return Account(auth["account"]["id"], auth["token"])
 
 
 async def _scenarios(
