@@ -1,5 +1,5 @@
 import type { RefObject } from 'preact';
-import { useLayoutEffect } from 'preact/hooks';
+import { useLayoutEffect, useRef } from 'preact/hooks';
 
 /**
  * For a dialog or panel: while it is open it remembers what had focus when it opened, and
@@ -15,5 +15,21 @@ export function useReturnFocus(box: RefObject<HTMLElement | null>) {
       const lost = !now || now === document.body || !!box.current?.contains(now);
       if (lost && opener instanceof HTMLElement && opener !== document.body && opener.isConnected) opener.focus();
     };
+  }, []);
+}
+
+/**
+ * Listens for keys on the whole window while the component is mounted, always calling the
+ * latest `onKey`. A layout effect: the listener is in place as soon as the component is in the
+ * document, so an Escape pressed right after a panel appears is not lost (a passive effect
+ * waits for the next frame).
+ */
+export function useWindowKeys(onKey: (e: KeyboardEvent) => void) {
+  const latest = useRef(onKey);
+  latest.current = onKey;
+  useLayoutEffect(() => {
+    const listener = (e: KeyboardEvent) => latest.current(e);
+    window.addEventListener('keydown', listener);
+    return () => window.removeEventListener('keydown', listener);
   }, []);
 }

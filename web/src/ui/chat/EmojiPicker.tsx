@@ -1,8 +1,8 @@
 import { useSignal } from '@preact/signals';
-import { useEffect, useRef } from 'preact/hooks';
+import { useLayoutEffect, useRef } from 'preact/hooks';
 import { EMOJI, loadRecent, pushRecent, saveRecent, searchEmoji } from '../../chat/emoji';
 import { t } from '../../i18n';
-import { useReturnFocus } from '../focus';
+import { useReturnFocus, useWindowKeys } from '../focus';
 
 /** A button that opens a compact grid of common emoji by category, with search and recents. */
 export function EmojiButton({ onPick }: { onPick: (emoji: string) => void }) {
@@ -23,17 +23,15 @@ export function EmojiPicker({ onPick, onClose }: { onPick: (emoji: string) => vo
   const recent = useSignal<string[]>(loadRecent());
   const box = useRef<HTMLDivElement>(null);
   useReturnFocus(box);
-  useEffect(() => {
+  useWindowKeys((e) => e.key === 'Escape' && onClose());
+  useLayoutEffect(() => {
     box.current?.querySelector('input')?.focus();
-    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && onClose();
     const onDown = (e: MouseEvent) => {
       const el = box.current;
       if (el && !el.contains(e.target as Node) && !(e.target as HTMLElement).closest?.('[data-testid="emoji-button"]')) onClose();
     };
-    window.addEventListener('keydown', onKey);
     window.addEventListener('mousedown', onDown);
     return () => {
-      window.removeEventListener('keydown', onKey);
       window.removeEventListener('mousedown', onDown);
     };
   }, []);

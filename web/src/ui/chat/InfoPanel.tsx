@@ -3,7 +3,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import { ApiError, type Chat } from '../../api/types';
 import { fmtNumber, t, type Key } from '../../i18n';
 import * as S from '../../state';
-import { useReturnFocus } from '../focus';
+import { useReturnFocus, useWindowKeys } from '../focus';
 import { DiscussionLink } from './DiscussionLink';
 import { LeaveChat } from './LeaveChat';
 
@@ -96,10 +96,8 @@ export function InfoPanel({ chat, onClose }: { chat: Chat; onClose: () => void }
   useEffect(() => {
     void load();
     if (chat.role === 'owner' || chat.role === 'admin') void loadLinks();
-    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && onClose();
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
   }, [chat.id]);
+  useWindowKeys((e) => e.key === 'Escape' && onClose());
 
   const self = members.value.find((m) => m.user_id === meId);
   const mine: AdminRights = chat.role === 'owner' ? ALL : chat.role === 'admin' ? { ...NONE, ...(self?.admin_rights ?? {}) } : NONE;

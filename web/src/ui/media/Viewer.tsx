@@ -2,7 +2,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import { t } from '../../i18n';
 import type { MediaMessage } from '../../media/types';
 import * as S from '../../state';
-import { useReturnFocus } from '../focus';
+import { useReturnFocus, useWindowKeys } from '../focus';
 import { bestSize, useFileUrl, viewing } from './MediaView';
 
 /** The full-screen photo viewer: Esc closes, arrow keys move between the chat's photos. */
@@ -15,14 +15,10 @@ export default function Viewer() {
     const n = photos[i + d];
     if (n && v) viewing.value = { chatId: v.chatId, messageId: n.id };
   };
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') viewing.value = null;
-      else if (e.key === 'ArrowLeft') go(document.documentElement.dir === 'rtl' ? 1 : -1);
-      else if (e.key === 'ArrowRight') go(document.documentElement.dir === 'rtl' ? -1 : 1);
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
+  useWindowKeys((e) => {
+    if (e.key === 'Escape') viewing.value = null;
+    else if (e.key === 'ArrowLeft') go(document.documentElement.dir === 'rtl' ? 1 : -1);
+    else if (e.key === 'ArrowRight') go(document.documentElement.dir === 'rtl' ? -1 : 1);
   });
   const box = useRef<HTMLDivElement>(null);
   const close = useRef<HTMLButtonElement>(null);

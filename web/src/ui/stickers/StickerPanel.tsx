@@ -6,6 +6,7 @@ import { sendSticker } from '../../media/send';
 import type { StickerSet, StickerSetInfo } from '../../media/types';
 import * as S from '../../state';
 import { StickerImg } from '../media/MediaView';
+import { useWindowKeys } from '../focus';
 import MakePack from './MakePack';
 
 const sets = new Map<string, StickerSet>();
@@ -58,11 +59,7 @@ export default function StickerPanel({ chatId, onClose }: { chatId: number; onCl
     }, 250);
     return () => clearTimeout(timer);
   }, [query.value]);
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && !making.value && onClose();
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, []);
+  useWindowKeys((e) => e.key === 'Escape' && !making.value && onClose());
 
   if (making.value)
     return (
