@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import logging
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 Row = Mapping[str, Any]
+log = logging.getLogger(__name__)
 
 
 class RetryableError(Exception):
@@ -117,6 +119,10 @@ class SqliteDatabase(Database):
     # a batch is committed at once past this many transactions or this age
     BATCH_MAX = 64
     BATCH_SECONDS = 0.004
+    # how often the write-ahead log is copied back into the database file, and the log's
+    # size (in pages) past which writes pause for the copy to finish
+    CHECKPOINT_SECONDS = 0.1
+    CHECKPOINT_PAGES = 8000
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -127,21 +133,57 @@ class SqliteDatabase(Database):
         self._waiting: list[asyncio.Future[None]] = []
         self._batch_started: float | None = None
         self._commit_scheduled = False
+        self._checkpoints: asyncio.Task[None] | None = None
+        self._commits = 0  # batches committed, for the checkpoints to know there is work
 
     async def open(self) -> None:
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        if self.path == ":memory:":
+            # An in-memory database is private to its connection: read through the writer.
+            self._writer = self._reader = _connect_sqlite(self.path, busy_ms=0)
+            return
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         # The writer never waits inside SQLite (that would block the loop): see _begin.
         self._writer = _connect_sqlite(self.path, busy_ms=0)
-        # An in-memory database is private to its connection: read through the writer.
-        self._reader = self._writer if self.path == ":memory:" else _connect_sqlite(self.path)
+        self._reader = _connect_sqlite(self.path)
+        # Checkpoints are ours (see _checkpoint_forever), not SQLite's.
+        self._writer.execute("PRAGMA wal_autocheckpoint=0")
+        self._writer.execute(f"PRAGMA journal_size_limit={64 * 1024 * 1024}")
+        self._checkpoints = asyncio.create_task(self._checkpoint_forever())
 
     async def close(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.cancel()
+            await asyncio.gather(self._checkpoints, return_exceptions=True)
+            self._checkpoints = None
         if self._batch_started is not None and self._writer is not None:
             self._commit()
         for c in {id(c): c for c in (self._reader, self._writer) if c is not None}.values():
             c.close()
         self._writer = self._reader = None
+
+    async def _checkpoint_forever(self) -> None:
+        """Copy the write-ahead log back into the database file. SQLite's own checkpoint runs
+        inside the COMMIT that grows the log past 1,000 pages: on the event loop, copying and
+        syncing all of it. Here a thread copies and syncs the bulk while writes go on; as the
+        log starts again from its beginning only once all of it is copied, when it has grown
+        long the writer then copies, between two batches, the little written meanwhile."""
+        copied_after = -1
+        while True:
+            await asyncio.sleep(self.CHECKPOINT_SECONDS)
+            if self._commits == copied_after:
+                continue
+            copied_after = self._commits
+            try:
+                if await asyncio.to_thread(_checkpoint, self.path) < self.CHECKPOINT_PAGES:
+                    continue
+                async with self._write_lock:
+                    if self._batch_started is not None:
+                        self._commit()
+                    copied_after = self._commits
+                    assert self._writer is not None
+                    self._writer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error:
+                log.exception("checkpoint of %s failed; trying again", self.path)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Conn]:
@@ -216,6 +258,7 @@ class SqliteDatabase(Database):
 
     def _finish(self, error: Exception | None) -> None:
         waiting, self._waiting = self._waiting, []
+        self._commits += 1
         self._batch_started = None
         for future in waiting:
             if future.done():
@@ -249,6 +292,19 @@ class SqliteDatabase(Database):
                 yield _SqliteConn(self._reader)
         else:
             yield _SqliteConn(self._reader)
+
+
+def _checkpoint(path: str) -> int:
+    """Copy the write-ahead log into the database file as far as readers allow (PASSIVE: it
+    never waits for, nor stops, readers or the writer); the log's length in pages."""
+    c = _connect_sqlite(path, busy_ms=0)
+    try:
+        pages: int = c.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
+    except sqlite3.OperationalError:  # another process's checkpoint is under way
+        return 0
+    finally:
+        c.close()
+    return max(pages, 0)
 
 
 # --- PostgreSQL -----------------------------------------------------------------------------
