@@ -60,6 +60,35 @@ class Writer(Protocol):
     def abort(self) -> None: ...
 
 
+class WriteCork:
+    """The sockets written to in this turn of the event loop. A socket's first frame of a
+    turn is written at once; more frames for it in the same turn (a burst of updates, or
+    several answers) wait for the end of the turn and go out in one write: one system call
+    for all of them, each still a frame of its own."""
+
+    __slots__ = ("_scheduled", "_written")
+
+    def __init__(self) -> None:
+        self._written: list[Connection] = []
+        self._scheduled = False
+
+    def add(self, connection: Connection) -> None:
+        self._written.append(connection)
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._release)
+
+    def _release(self) -> None:
+        self._scheduled = False
+        written, self._written = self._written, []
+        for connection in written:
+            connection.uncork()
+
+
+# A socket written to in this turn, with no frames held back yet.
+_WRITTEN: list[bytes] = []
+
+
 class Connection:
     """One WebSocket of one session. Frames queued while a write is in progress go out
     together as one JSON array: fewer writes under load, same order.
@@ -68,7 +97,9 @@ class Connection:
     task, no timer, and no set of large chats until it follows one."""
 
     __slots__ = (
+        "_cork",
         "_flushing",
+        "_held",
         "_pending",
         "_text",
         "_transport",
@@ -87,6 +118,7 @@ class Connection:
         session_id: int,
         text_opcode: Any,
         transport: Writer | None = None,
+        cork: WriteCork | None = None,
     ) -> None:
         self.ws = ws
         self.user_id = user_id
@@ -96,6 +128,9 @@ class Connection:
         self._flushing = False
         self._text = text_opcode
         self._transport = transport
+        self._cork = cork
+        # None, or _WRITTEN once written to in this turn, or the frames held back since
+        self._held: list[bytes] | None = None
         self.chats: set[int] | None = None  # large chats this socket follows, once it does
         self.quiet = 0  # heartbeat sweeps since the client last sent a frame
 
@@ -113,6 +148,14 @@ class Connection:
         when the caller sends those bytes to many sockets (built once, not per socket)."""
         if self.closed:
             return
+        held = self._held
+        if held is not None:
+            data = framed or text_frame_header(len(frame)) + frame
+            if held is _WRITTEN:
+                self._held = [data]
+            else:
+                held.append(data)
+            return
         if len(self._pending) >= MAX_PENDING_FRAMES:
             self.close(CLOSE_TOO_SLOW, b"too slow: reconnect and call getDifference")
             return
@@ -126,11 +169,23 @@ class Connection:
             # The common case: nothing queued and the socket keeps up. Write the frame now,
             # with no task and no copy beyond the header.
             transport.write(framed or text_frame_header(len(frame)) + frame)
+            if self._cork is not None:
+                self._held = _WRITTEN
+                self._cork.add(self)
             return
         self._pending.append(frame)
         if not self._flushing:
             self._flushing = True
             asyncio.get_running_loop().create_task(self._flush())
+
+    def uncork(self) -> None:
+        """The turn has ended: write the frames held back in it, all in one."""
+        held, self._held = self._held, None
+        if held is None or held is _WRITTEN or self.closed:
+            return
+        transport = self._transport
+        if transport is not None and not transport.is_closing():
+            transport.write(b"".join(held))
 
     async def _flush(self) -> None:
         try:
@@ -219,6 +274,7 @@ class Hub:
         self.by_chat: dict[int, set[Connection]] = {}
         self._on_delivered = on_delivered
         self.heartbeat = heartbeat
+        self.cork = WriteCork()
         self._sweep: asyncio.TimerHandle | None = None
 
     def add(self, connection: Connection, large_chats: list[int]) -> bool:

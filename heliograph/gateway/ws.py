@@ -92,6 +92,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
             caller.session_id,
             WSMsgType.TEXT,
             transport if hasattr(transport, "get_write_buffer_size") else None,
+            gw.hub.cork,
         )
         del transport
         # Registered before the state is read, so no update falls between the two; frames
