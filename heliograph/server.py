@@ -67,7 +67,6 @@ class Server:
         await self.bus.start()
         self.bus.subscribe(self.app.live_sessions.on_bus)
         self.bus.subscribe(self.gateway.hub.on_bus)
-        self.bus.subscribe(self.gateway.bot_state.on_bus)
         self.bus.subscribe(self.system_bot.on_bus)
         await self.system_bot.start()
         web_app = build_web_app(self.gateway)

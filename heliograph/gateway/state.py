@@ -7,11 +7,11 @@ import contextlib
 
 from aiohttp import web
 
-from heliograph.botapi.state import BotApiState
 from heliograph.gateway.dispatch import Dispatcher
 from heliograph.gateway.hub import CLOSE_GOING_AWAY, Hub
 from heliograph.gateway.metrics import Metrics
 from heliograph.gateway.ratelimit import DEFAULT_RATES, Rate, RateLimiter
+from heliograph.services import bot_queries
 from heliograph.services.context import App
 
 
@@ -23,7 +23,7 @@ class Gateway:
         self.metrics = Metrics()
         self.hub = Hub(on_delivered=self.metrics.updates_delivered.inc)
         self.dispatcher = Dispatcher(app, RateLimiter(rates or DEFAULT_RATES), self.metrics)
-        self.bot_state = BotApiState()
+        self.bot_state = bot_queries.waiters(app)
         self.ready = False
         self.closing = False
         # Every WebSocket from its upgrade on, authenticated or not yet: what shutting down

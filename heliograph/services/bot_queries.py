@@ -48,11 +48,13 @@ _ANSWER_SUFFIX = ":answer"
 _MEDIA = TypeAdapter(Media)
 _ENTITIES = TypeAdapter(list[MessageEntity])
 
-# Waiters for answers, one registry per bus (so per server, also with several in a process).
+# The long polls and answer waiters of a server: one per bus (so one per server, also with
+# several servers in a process), shared by the Bot API and the client API's button presses.
 _WAITERS: weakref.WeakKeyDictionary[Bus, BotApiState] = weakref.WeakKeyDictionary()
 
 
-def _waiters(app: App) -> BotApiState:
+def waiters(app: App) -> BotApiState:
+    """The server's registry, subscribed to its bus on first use."""
     state = _WAITERS.get(app.bus)
     if state is None:
         state = BotApiState()
@@ -154,8 +156,7 @@ async def _ask(
     update: tuple[str, dict[str, Any]],
 ) -> dict[str, Any]:
     """Store a query, put it in the bot's box, and wait for the bot's answer."""
-    waiters = _waiters(app)
-    async with waiters.expecting(query_id) as answer:  # before the bot can possibly answer
+    async with waiters(app).expecting(query_id) as answer:  # before the bot can possibly answer
         outbox = Outbox()
         now = app.now()
         async with app.db.transaction() as tx:
