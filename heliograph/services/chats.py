@@ -44,6 +44,8 @@ class ChatAccess:
     member_ids: list[int]
     # one of those members deleted their account (a private chat with them is read-only)
     member_deleted: bool = False
+    # the caller keeps a draft here (when not known: perhaps)
+    has_draft: bool = True
 
     @property
     def read_inbox_max_id(self) -> int:
@@ -109,6 +111,7 @@ async def load_access(
         row=row,
         member_ids=[r["other_id"] for r in rows if r["other_id"] is not None],
         member_deleted=any(r["other_deleted"] for r in rows),
+        has_draft=bool(row["has_draft"]),
     )
 
 

@@ -21,7 +21,7 @@ from heliograph.services import previews
 from heliograph.services.chats import ChatAccess, Position, fan_out, load_access, system_access
 from heliograph.services.context import App, Caller, Outbox
 from heliograph.store import chats, files, messages, users
-from heliograph.store.db import Conn
+from heliograph.store.db import Conn, RetryableError
 
 LINK_ENTITIES = frozenset({"url", "text_link"})
 
@@ -180,7 +180,8 @@ async def store_message(
         await messages.add_hashtags(tx, chat_id, message_id, tags, now)
     # Sending is reading: the sender has seen everything up to their own message.
     await chats.raise_read_pointer(tx, chat_id, caller.user_id, message_id)
-    await chats.clear_draft(tx, caller.user_id, chat_id)
+    if access.has_draft:
+        await chats.clear_draft(tx, caller.user_id, chat_id)
     message = Message(
         id=message_id,
         chat_id=chat_id,
@@ -331,35 +332,57 @@ async def send_message(
     check = check_text if media is None else check_caption
     checked = check(app, text, entities or [])
     outbox = Outbox()
-    async with app.db.transaction() as tx:
-        if random_id is not None:
-            earlier = await messages.by_random_id(tx, caller.user_id, random_id)
-            if earlier is not None:
-                return Sent(await visible_message(tx, caller, *earlier), None, 0)
-        access = await load_access(tx, caller, chat_id)
-        await check_sendable(
-            app, tx, caller, access, checked, media, anonymous, reply_to_message_id
-        )
-        sent = await store_message(
-            app,
-            tx,
-            outbox,
-            caller,
-            access,
-            text,
-            checked,
-            reply_to=reply_to_message_id,
-            random_id=random_id,
-            anonymous=anonymous,
-            media=media,
-            no_link_preview=no_link_preview,
-            reply_markup=reply_markup,
-            via_bot_id=via_bot_id,
-        )
+    # A retry (the same random_id) is found by the unique index when the message is stored,
+    # not looked up first: the common send makes one statement less.
+    try:
+        async with app.db.transaction() as tx:
+            access = await load_access(tx, caller, chat_id)
+            await check_sendable(
+                app, tx, caller, access, checked, media, anonymous, reply_to_message_id
+            )
+            sent = await store_message(
+                app,
+                tx,
+                outbox,
+                caller,
+                access,
+                text,
+                checked,
+                reply_to=reply_to_message_id,
+                random_id=random_id,
+                anonymous=anonymous,
+                media=media,
+                no_link_preview=no_link_preview,
+                reply_markup=reply_markup,
+                via_bot_id=via_bot_id,
+            )
+    except messages.RandomIdTaken:
+        assert random_id is not None
+        earlier = await _sent_before(app, caller, random_id)
+        if earlier is None:  # not committed yet (SQLite commits many sends at once)
+            raise RetryableError("the first send with this random_id is committing") from None
+        return earlier
+    except HeliographError:
+        # A retry may be refused where the first send was not (slow mode, since left the
+        # chat): it still gets the message sent then.
+        earlier = None if random_id is None else await _sent_before(app, caller, random_id)
+        if earlier is None:
+            raise
+        return earlier
     outbox.publish(app.bus)
     if media is None and not no_link_preview:
         previews.schedule(app, caller, sent.message)
     return sent
+
+
+async def _sent_before(app: App, caller: Caller, random_id: int) -> Sent | None:
+    """The caller's committed message sent with this random_id, as a repeated send returns
+    it."""
+    async with app.db.read() as conn:
+        earlier = await messages.by_random_id(conn, caller.user_id, random_id)
+        if earlier is None:
+            return None
+        return Sent(await visible_message(conn, caller, *earlier), None, 0)
 
 
 async def check_sendable(

@@ -111,14 +111,16 @@ async def membership(conn: Conn, chat_id: int, user_id: int) -> Row | None:
 
 
 async def access_rows(conn: Conn, chat_id: int, user_id: int) -> list[Row]:
-    """The chat and the user's row in it (like `membership`), repeated once per active member
-    of a small chat with that member's id and deleted flag (`other_id`, `other_deleted`): all
-    a request needs to know about a chat, in one statement. For a large chat, one row with
-    `other_id` null. Empty when the user has no row in the chat."""
+    """The chat and the user's row in it (like `membership`) with whether the user keeps a
+    draft there (`has_draft`), repeated once per active member of a small chat with that
+    member's id and deleted flag (`other_id`, `other_deleted`): all a request needs to know
+    about a chat, in one statement. For a large chat, one row with `other_id` null. Empty
+    when the user has no row in the chat."""
     return await conn.fetch(
-        f"SELECT {CHAT_COLUMNS}, {MEMBER_COLUMNS}, o.user_id AS other_id,"
-        " ou.deleted AS other_deleted FROM chats c"
+        f"SELECT {CHAT_COLUMNS}, {MEMBER_COLUMNS}, d.user_id IS NOT NULL AS has_draft,"
+        " o.user_id AS other_id, ou.deleted AS other_deleted FROM chats c"
         " JOIN chat_members m ON m.chat_id = c.id AND m.user_id = ?"
+        " LEFT JOIN drafts d ON d.user_id = m.user_id AND d.chat_id = c.id"
         " LEFT JOIN chat_members o ON o.chat_id = c.id AND c.is_large = 0"
         f" AND o.role IN {ACTIVE_SQL}"
         " LEFT JOIN users ou ON ou.id = o.user_id"

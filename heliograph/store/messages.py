@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
@@ -37,6 +38,17 @@ def _marks(values: Iterable[object]) -> str:
     return ",".join("?" for _ in values)
 
 
+class RandomIdTaken(Exception):
+    """The sender has a message with this `random_id` already: the send is a retry. The
+    transaction is spoilt (on PostgreSQL a failed statement aborts it): roll it back."""
+
+
+def _is_random_id_conflict(error: Exception) -> bool:
+    if isinstance(error, sqlite3.IntegrityError):
+        return "messages.random_id" in str(error)
+    return getattr(error, "constraint_name", None) == "messages_random"  # asyncpg's
+
+
 async def insert(
     tx: Conn,
     *,
@@ -59,30 +71,36 @@ async def insert(
     reply_markup: dict[str, Any] | None = None,
     via_bot_id: int | None = None,
 ) -> None:
-    await tx.execute(
-        "INSERT INTO messages (chat_id, id, sender_id, date, text, entities, reply_to_id,"
-        " forward, search_text, random_id, service, anonymous, signature, media, grouped_id,"
-        " no_link_preview, reply_markup, via_bot_id)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        chat_id,
-        message_id,
-        sender_id,
-        date,
-        text,
-        orjson.dumps(entities).decode(),
-        reply_to_id,
-        None if forward is None else orjson.dumps(forward).decode(),
-        search_text,
-        random_id,
-        None if service is None else orjson.dumps(service).decode(),
-        int(anonymous),
-        signature,
-        None if media is None else orjson.dumps(media).decode(),
-        grouped_id,
-        int(no_link_preview),
-        None if reply_markup is None else orjson.dumps(reply_markup).decode(),
-        via_bot_id,
-    )
+    """Raises RandomIdTaken when the sender used `random_id` before."""
+    try:
+        await tx.execute(
+            "INSERT INTO messages (chat_id, id, sender_id, date, text, entities, reply_to_id,"
+            " forward, search_text, random_id, service, anonymous, signature, media,"
+            " grouped_id, no_link_preview, reply_markup, via_bot_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            chat_id,
+            message_id,
+            sender_id,
+            date,
+            text,
+            orjson.dumps(entities).decode(),
+            reply_to_id,
+            None if forward is None else orjson.dumps(forward).decode(),
+            search_text,
+            random_id,
+            None if service is None else orjson.dumps(service).decode(),
+            int(anonymous),
+            signature,
+            None if media is None else orjson.dumps(media).decode(),
+            grouped_id,
+            int(no_link_preview),
+            None if reply_markup is None else orjson.dumps(reply_markup).decode(),
+            via_bot_id,
+        )
+    except Exception as e:
+        if random_id is not None and _is_random_id_conflict(e):
+            raise RandomIdTaken(random_id) from e
+        raise
 
 
 async def by_random_id(conn: Conn, sender_id: int, random_id: int) -> tuple[int, int] | None:

@@ -80,6 +80,39 @@ async def test_a_retried_send_with_the_same_random_id_is_stored_once(
     assert [u.type for u in await take(bob, 1)] == ["new_message"]
 
 
+async def test_sends_racing_with_the_same_random_id_store_one_message(
+    server: Server, devices: Devices
+) -> None:
+    url = base_url(server)
+    alice = await devices.sign_up(url, "alice")
+    bob = await devices.sign_up(url, "bob")
+    chat = (await alice.get_private_chat(bob.user_id or 0)).id
+    sent = await asyncio.gather(
+        *(alice.send_message(chat, "burst", random_id=987654321) for _ in range(6))
+    )
+    assert len({s.message.id for s in sent}) == 1
+    assert [s.pts is not None for s in sent].count(True) == 1  # only one send stored it
+    assert [m.text for m in await bob.get_history(chat)] == ["burst"]
+
+
+async def test_a_retry_refused_by_slow_mode_still_gets_its_message(
+    server: Server, devices: Devices
+) -> None:
+    url = base_url(server)
+    alice = await devices.sign_up(url, "alice")
+    bob = await devices.sign_up(url, "bob")
+    group = await alice.create_group("Slow", user_ids=[bob.user_id or 0])
+    await alice.call("setChatSettings", chat_id=group.id, slow_mode_seconds=60)
+    first = await bob.send_message(group.id, "hello", random_id=555)
+    # The answer was lost; the client sends again, inside the slow-mode wait.
+    again = await bob.send_message(group.id, "hello", random_id=555)
+    assert again.message.id == first.message.id and again.pts is None
+    with pytest.raises(ApiError) as refused:
+        await bob.send_message(group.id, "another", random_id=556)
+    assert refused.value.code == "SLOW_MODE_WAIT"
+    assert [m.text for m in await alice.get_history(group.id)][-1] == "hello"
+
+
 async def test_login_code_approved_from_another_device(server: Server, devices: Devices) -> None:
     url = base_url(server)
     phone = await devices.sign_up(url, "alice")

@@ -138,3 +138,13 @@ async def test_saved_messages_and_drafts_sync_between_own_devices(
     drafts = [u for u in got if u.type == "draft"]
     assert drafts[0].draft is not None and drafts[0].draft.text == "half a thought"
     assert got[-1].message is not None and got[-1].message.text == "a whole thought"
+    # Sending cleared the draft of that chat, and only of that chat.
+    bob = await devices.sign_up(url, "bob")
+    direct = (await phone.get_private_chat(bob.user_id or 0)).id
+    await phone.save_draft(direct, "for bob, later")
+    await phone.send_message(saved, "another thought")
+    assert (await laptop.get_chat(saved)).draft is None
+    kept = (await laptop.get_chat(direct)).draft
+    assert kept is not None and kept.text == "for bob, later"
+    await phone.send_message(direct, "now")
+    assert (await laptop.get_chat(direct)).draft is None
