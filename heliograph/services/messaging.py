@@ -141,17 +141,16 @@ async def store_message(
     """Write one message and its update; the caller has checked every right."""
     now = app.now()
     chat_id = access.chat_id
-    message_id = await chats.next_message_id(tx, chat_id, now)
     signature = None
     if access.kind is ChatKind.CHANNEL and service is None:
         anonymous = True
         if access.row["signatures"]:
             author = await users.get(tx, caller.user_id)
             signature = author["display_name"] if author is not None else None
-    await messages.insert(
+    # Sending is reading: the sender's read pointer moves to their own message.
+    message_id = await messages.insert_next(
         tx,
         chat_id=chat_id,
-        message_id=message_id,
         sender_id=caller.user_id,
         date=now,
         text=text,
@@ -178,8 +177,6 @@ async def store_message(
     tags = hashtags(text)
     if tags:
         await messages.add_hashtags(tx, chat_id, message_id, tags, now)
-    # Sending is reading: the sender has seen everything up to their own message.
-    await chats.raise_read_pointer(tx, chat_id, caller.user_id, message_id)
     if access.has_draft:
         await chats.clear_draft(tx, caller.user_id, chat_id)
     message = Message(

@@ -28,6 +28,9 @@ class RetryableError(Exception):
 class Conn(Protocol):
     """One connection, inside a transaction or not."""
 
+    # "sqlite" or "postgres": for the few statements written for each engine
+    dialect: str
+
     async def execute(self, sql: str, *args: Any) -> int: ...
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
     async def fetch(self, sql: str, *args: Any) -> list[Row]: ...
@@ -73,6 +76,7 @@ def open_database(url: str) -> Database:
 
 class _SqliteConn:
     __slots__ = ("_c",)
+    dialect = "sqlite"
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._c = connection
@@ -320,6 +324,7 @@ def to_postgres(sql: str) -> str:
 
 class _PgConn:
     __slots__ = ("_c", "_cache")
+    dialect = "postgres"
 
     def __init__(self, connection: Any, cache: dict[str, str]) -> None:
         self._c = connection

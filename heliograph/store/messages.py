@@ -17,6 +17,7 @@ from heliograph.domain.entities import (
     Reaction,
 )
 from heliograph.domain.media import LinkPreview, Media
+from heliograph.store import chats
 from heliograph.store.db import Conn, Row
 
 MEDIA = TypeAdapter(Media)
@@ -49,12 +50,32 @@ def _is_random_id_conflict(error: Exception) -> bool:
     return getattr(error, "constraint_name", None) == "messages_random"  # asyncpg's
 
 
-async def insert(
+_INSERT_COLUMNS = (
+    "chat_id, id, sender_id, date, text, entities, reply_to_id, forward, search_text,"
+    " random_id, service, anonymous, signature, media, grouped_id, no_link_preview,"
+    " reply_markup, via_bot_id"
+)
+_INSERT_REST = ", ".join(["?"] * 16)
+
+
+# One round trip on PostgreSQL for what takes three statements on SQLite (which allows no
+# UPDATE inside WITH): number the message from its chat's counter, store it, and move the
+# sender's read pointer to it.
+_INSERT_NEXT_POSTGRES = (
+    "WITH n AS (UPDATE chats SET last_message_id = last_message_id + 1, last_activity = ?"
+    " WHERE id = ? RETURNING last_message_id AS id),"
+    " r AS (UPDATE chat_members SET read_inbox_max_id = (SELECT id FROM n)"
+    " WHERE chat_id = ? AND user_id = ? AND read_inbox_max_id < (SELECT id FROM n))"
+    f" INSERT INTO messages ({_INSERT_COLUMNS}) VALUES (?, (SELECT id FROM n), {_INSERT_REST})"
+    " RETURNING id"
+)
+
+
+async def insert_next(
     tx: Conn,
     *,
     chat_id: int,
-    message_id: int,
-    sender_id: int | None,
+    sender_id: int,
     date: int,
     text: str,
     entities: list[MessageEntity],
@@ -70,33 +91,43 @@ async def insert(
     no_link_preview: bool = False,
     reply_markup: dict[str, Any] | None = None,
     via_bot_id: int | None = None,
-) -> None:
-    """Raises RandomIdTaken when the sender used `random_id` before."""
+) -> int:
+    """Store a new message under its chat's next id and return the id; the sender's read
+    pointer moves to it (sending is reading: they have seen their own message). Raises
+    RandomIdTaken when the sender used `random_id` before."""
+    rest = (
+        sender_id,
+        date,
+        text,
+        orjson.dumps(entities).decode(),
+        reply_to_id,
+        None if forward is None else orjson.dumps(forward).decode(),
+        search_text,
+        random_id,
+        None if service is None else orjson.dumps(service).decode(),
+        int(anonymous),
+        signature,
+        None if media is None else orjson.dumps(media).decode(),
+        grouped_id,
+        int(no_link_preview),
+        None if reply_markup is None else orjson.dumps(reply_markup).decode(),
+        via_bot_id,
+    )
     try:
+        if tx.dialect == "postgres":
+            message_id: int = await tx.fetchval(
+                _INSERT_NEXT_POSTGRES, date, chat_id, chat_id, sender_id, chat_id, *rest
+            )
+            return message_id
+        message_id = await chats.next_message_id(tx, chat_id, date)
         await tx.execute(
-            "INSERT INTO messages (chat_id, id, sender_id, date, text, entities, reply_to_id,"
-            " forward, search_text, random_id, service, anonymous, signature, media,"
-            " grouped_id, no_link_preview, reply_markup, via_bot_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO messages ({_INSERT_COLUMNS}) VALUES (?, ?, {_INSERT_REST})",
             chat_id,
             message_id,
-            sender_id,
-            date,
-            text,
-            orjson.dumps(entities).decode(),
-            reply_to_id,
-            None if forward is None else orjson.dumps(forward).decode(),
-            search_text,
-            random_id,
-            None if service is None else orjson.dumps(service).decode(),
-            int(anonymous),
-            signature,
-            None if media is None else orjson.dumps(media).decode(),
-            grouped_id,
-            int(no_link_preview),
-            None if reply_markup is None else orjson.dumps(reply_markup).decode(),
-            via_bot_id,
+            *rest,
         )
+        await chats.raise_read_pointer(tx, chat_id, sender_id, message_id)
+        return message_id
     except Exception as e:
         if random_id is not None and _is_random_id_conflict(e):
             raise RandomIdTaken(random_id) from e
