@@ -90,8 +90,9 @@ _WRITTEN: list[bytes] = []
 
 
 class Connection:
-    """One WebSocket of one session. Frames queued while a write is in progress go out
-    together as one JSON array: fewer writes under load, same order.
+    """One WebSocket of one session. Frames beyond the first in one turn of the event loop
+    go out together in one write at its end (`WriteCork`), and frames queued while the socket
+    cannot keep up go out together as one JSON array: fewer writes under load, same order.
 
     Tens of thousands of these sit idle on a node, so each holds as little as it can: no
     task, no timer, and no set of large chats until it follows one."""
