@@ -548,7 +548,13 @@ async def delete_messages(
 async def delete_for_everyone(
     app: App, tx: Conn, outbox: Outbox, access: ChatAccess, ids: list[int], caller_id: int | None
 ) -> Position | None:
-    """Delete messages from a chat and tell everyone in it."""
+    """Delete messages from a chat and tell everyone in it. What they replied to counts them
+    no more; a deleted comment on a channel post lowers the post's comment count."""
+    now = app.now()
+    replied = await messages.uncount_replies(tx, access.chat_id, ids)
     await messages.delete(tx, access.chat_id, ids)
+    if access.kind is ChatKind.GROUP:
+        for parent in replied:
+            await _count_comment(tx, outbox, access.chat_id, parent, now)
     data = {"message_ids": ids}
-    return await fan_out(tx, outbox, access, caller_id, "delete_messages", data, data, app.now())
+    return await fan_out(tx, outbox, access, caller_id, "delete_messages", data, data, now)

@@ -453,6 +453,28 @@ async def count_reply(tx: Conn, chat_id: int, message_id: int) -> None:
     )
 
 
+async def uncount_replies(tx: Conn, chat_id: int, ids: list[int]) -> list[int]:
+    """Messages `ids` are going: lower the reply count of what they replied to; returns those
+    messages (in the same chat)."""
+    rows = await tx.fetch(
+        "SELECT reply_to_id, COUNT(*) AS n FROM messages"
+        f" WHERE chat_id = ? AND id IN ({_marks(ids)}) AND reply_to_id IS NOT NULL"
+        " GROUP BY reply_to_id ORDER BY reply_to_id",
+        chat_id,
+        *ids,
+    )
+    for row in rows:
+        await tx.execute(
+            "UPDATE messages SET reply_count = CASE WHEN reply_count > ? THEN reply_count - ?"
+            " ELSE 0 END WHERE chat_id = ? AND id = ?",
+            row["n"],
+            row["n"],
+            chat_id,
+            row["reply_to_id"],
+        )
+    return [row["reply_to_id"] for row in rows]
+
+
 async def discussion_post(conn: Conn, chat_id: int, message_id: int) -> tuple[int, int, int] | None:
     """When the message is a channel post's copy in its discussion group: the channel, the
     post and the number of comments (replies to the copy). Two lookups by primary key."""

@@ -133,6 +133,46 @@ async def test_comment_counts_are_pushed_once_into_the_channel_box(
     assert stored.discussion is not None and stored.discussion.comment_count == 2
 
 
+async def test_deleting_a_comment_or_a_reply_lowers_the_count(
+    server: Server, devices: Devices
+) -> None:
+    url = base_url(server)
+    alice = await devices.sign_up(url, "alice")
+    bob = await devices.sign_up(url, "bob")
+    carol = await devices.sign_up(url, "carol")  # a subscriber of the channel only
+    assert bob.user_id and carol.user_id
+    channel = await alice.create_channel("News")
+    await alice.add_chat_members(channel.id, [carol.user_id])
+    group = await alice.create_group("News chat", user_ids=[bob.user_id])
+    await alice.link_discussion_group(channel.id, group.id)
+    post = (await alice.send_message(channel.id, "Road closed at noon")).message
+    assert post.discussion is not None
+    copy_id = post.discussion.message_id
+    first = await bob.send_message(group.id, "Which road?", reply_to_message_id=copy_id)
+    await alice.send_message(group.id, "Main street", reply_to_message_id=copy_id)
+    await carol.connect()
+
+    await bob.delete_messages(group.id, [first.message.id], for_everyone=True)
+    got = await take_until(carol, lambda us: any(u.type == COMMENT_COUNT for u in us))
+    assert [(u.message_id, u.comment_count) for u in got if u.type == COMMENT_COUNT] == [
+        (post.id, 1)
+    ]
+    (stored,) = await carol.get_messages(channel.id, [post.id])
+    assert stored.discussion is not None and stored.discussion.comment_count == 1
+
+    # In any group, a deleted reply no longer counts on the message it answered.
+    question = (await bob.send_message(group.id, "Lunch?")).message
+    answers = [
+        (await alice.send_message(group.id, t, reply_to_message_id=question.id)).message
+        for t in ("yes", "no")
+    ]
+    (counted,) = await bob.get_messages(group.id, [question.id])
+    assert counted.reply_count == 2
+    await alice.delete_messages(group.id, [a.id for a in answers], for_everyone=True)
+    (counted,) = await bob.get_messages(group.id, [question.id])
+    assert counted.reply_count == 0
+
+
 def _membership(update: Update) -> str | None:
     return update.role if update.type == "chat_membership" else None
 
