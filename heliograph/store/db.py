@@ -20,6 +20,11 @@ Row = Mapping[str, Any]
 log = logging.getLogger(__name__)
 
 
+def placeholders(values: Iterable[object]) -> str:
+    """One `?` per value, for `IN (...)` lists."""
+    return ",".join("?" for _ in values)
+
+
 class RetryableError(Exception):
     """The transaction lost a race (deadlock, serialisation failure, busy database) and was
     rolled back; running the same work again is safe."""

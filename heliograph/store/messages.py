@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -18,7 +17,7 @@ from heliograph.domain.entities import (
 )
 from heliograph.domain.media import LinkPreview, Media
 from heliograph.store import chats
-from heliograph.store.db import Conn, Row
+from heliograph.store.db import Conn, Row, placeholders
 
 MEDIA = TypeAdapter(Media)
 PREVIEW = TypeAdapter(LinkPreview)
@@ -33,10 +32,6 @@ _VISIBLE = (
     " NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = ?"
     " AND h.chat_id = m.chat_id AND h.message_id = m.id)"
 )
-
-
-def _marks(values: Iterable[object]) -> str:
-    return ",".join("?" for _ in values)
 
 
 class RandomIdTaken(Exception):
@@ -147,7 +142,7 @@ async def get_rows(conn: Conn, chat_id: int, ids: list[int], viewer_id: int) -> 
     if not ids:
         return []
     return await conn.fetch(
-        f"SELECT {_COLUMNS} FROM messages m WHERE m.chat_id = ? AND m.id IN ({_marks(ids)})"
+        f"SELECT {_COLUMNS} FROM messages m WHERE m.chat_id = ? AND m.id IN ({placeholders(ids)})"
         f" AND {_VISIBLE} ORDER BY m.id",
         chat_id,
         *ids,
@@ -264,12 +259,12 @@ async def delete(tx: Conn, chat_id: int, ids: list[int]) -> None:
         ("message_files", "message_id"),
     ):
         await tx.execute(
-            f"DELETE FROM {table} WHERE chat_id = ? AND {column} IN ({_marks(ids)})",
+            f"DELETE FROM {table} WHERE chat_id = ? AND {column} IN ({placeholders(ids)})",
             chat_id,
             *ids,
         )
     await tx.execute(
-        f"DELETE FROM messages WHERE chat_id = ? AND id IN ({_marks(ids)})", chat_id, *ids
+        f"DELETE FROM messages WHERE chat_id = ? AND id IN ({placeholders(ids)})", chat_id, *ids
     )
 
 
@@ -351,7 +346,7 @@ async def reactions_for(conn: Conn, chat_id: int, ids: list[int]) -> dict[int, l
         return {}
     rows = await conn.fetch(
         "SELECT message_id, emoji, user_id FROM reactions"
-        f" WHERE chat_id = ? AND message_id IN ({_marks(ids)}) ORDER BY message_id, user_id",
+        f" WHERE chat_id = ? AND message_id IN ({placeholders(ids)}) ORDER BY message_id, user_id",
         chat_id,
         *ids,
     )
@@ -458,7 +453,7 @@ async def uncount_replies(tx: Conn, chat_id: int, ids: list[int]) -> list[int]:
     messages (in the same chat)."""
     rows = await tx.fetch(
         "SELECT reply_to_id, COUNT(*) AS n FROM messages"
-        f" WHERE chat_id = ? AND id IN ({_marks(ids)}) AND reply_to_id IS NOT NULL"
+        f" WHERE chat_id = ? AND id IN ({placeholders(ids)}) AND reply_to_id IS NOT NULL"
         " GROUP BY reply_to_id ORDER BY reply_to_id",
         chat_id,
         *ids,

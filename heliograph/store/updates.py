@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 
 from heliograph.store import users
-from heliograph.store.db import Conn, Row
+from heliograph.store.db import Conn, Row, placeholders
 
 
 async def append(
@@ -28,7 +28,7 @@ async def append(
         batch = unique[start : start + _BATCH]
         if tx.dialect == "postgres":
             rows = await tx.fetch(
-                _APPEND_POSTGRES % _marks(batch), *batch, kind, chat_id, encoded, now
+                _APPEND_POSTGRES % placeholders(batch), *batch, kind, chat_id, encoded, now
             )
             pts_by_user |= {r["user_id"]: r["pts"] for r in rows}
             continue
@@ -56,10 +56,6 @@ _APPEND_POSTGRES = (
     " INSERT INTO updates (user_id, pts, kind, chat_id, data, date)"
     " SELECT id, pts, ?::text, ?::bigint, ?::text, ?::bigint FROM p RETURNING user_id, pts"
 )
-
-
-def _marks(values: list[int]) -> str:
-    return ",".join("?" * len(values))
 
 
 async def since(conn: Conn, user_id: int, after_pts: int, limit: int) -> list[Row]:
