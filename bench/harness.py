@@ -3,7 +3,8 @@ client API from load processes pinned away from the server's core.
 
 Run: .venv/bin/python -m bench.harness --store sqlite [--workers 1,2,4] [--scenario pairs ...]
      [--quick] [--json results.jsonl]
-Scenarios: pairs, group, channel, idle, catchup, http (all by default). With a list of
+Scenarios: pairs, group, channel, idle, catchup, http (all by default), and relay (the
+pairs load against a bare relay: the floor under the pairs figures). With a list of
 workers (`--workers 1,2,4`), pairs and group run once per worker count and a scaling table
 follows. Prints a table per scenario and one JSON line per scenario run.
 """
@@ -22,6 +23,8 @@ from bench.common import POSTGRES_ADMIN_URL, emit_json, machine_facts, print_tab
 from bench.scenarios import Outcome, ScenarioContext
 
 SCENARIOS = ("pairs", "group", "channel", "idle", "catchup", "http")
+# by name only: the pairs load against a bare relay, the floor under the pairs figures
+EXTRA = ("relay",)
 SCALED = ("pairs", "group")  # run once per worker count
 
 
@@ -64,6 +67,16 @@ def _runner(
 
         ko = CatchupOptions(history=1_000, missed=300) if quick else CatchupOptions()
         return lambda ctx: run_catchup(ctx, ko)
+    if name == "relay":
+        from bench.scenarios.pairs import PairsOptions
+        from bench.scenarios.relay import run_relay
+
+        ro = (
+            PairsOptions(pairs=20, duration=2.0, drain=10.0, saturate_rate=300.0)
+            if quick
+            else PairsOptions()
+        )
+        return lambda ctx: run_relay(ctx, ro)
     if name == "http":
         from bench.scenarios.http import HttpOptions, run_http
 
@@ -86,7 +99,7 @@ async def run_all(
     print(
         f"machine: {machine['nproc']} × {machine['cpu']}, {machine['mem_gib']} GiB,"
         f" Python {machine['python']}, SQLite {machine['sqlite']},"
-        f" load {machine['load_average_1m']}",
+        f" load {machine['load_average_1m']}, Python speed {machine['python_ns_per_op']} ns/op",
         flush=True,
     )
     failures = 0
@@ -145,7 +158,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--workers", default="1", help="server processes, or a list (1,2,4) for pairs and group"
     )
     p.add_argument(
-        "--scenario", action="append", choices=SCENARIOS, help="run only these (repeatable)"
+        "--scenario", action="append", choices=SCENARIOS + EXTRA, help="run only these (repeatable)"
     )
     p.add_argument("--quick", action="store_true", help="small versions, all in about a minute")
     p.add_argument("--no-pin", action="store_true", help="do not pin server and load to cores")

@@ -18,9 +18,9 @@ from typing import Any
 
 import aiohttp
 
-from bench.common import Api, bulk_users, fresh_store, split_cpus
+from bench.common import Api, ServerProcess, Store, bulk_users, fresh_store, split_cpus
 from bench.scenarios import Outcome, ScenarioContext, fmt_latency, latency_ms
-from bench.scenarios._load import CpuWindow, LoadGroup, WsClient, spread
+from bench.scenarios._load import CpuFigures, CpuWindow, LoadGroup, WsClient, spread
 
 
 @dataclass(slots=True)
@@ -226,7 +226,6 @@ async def run_pairs(ctx: ScenarioContext, o: PairsOptions) -> Outcome:
         accounts = await bulk_users(store, 2 * o.pairs, "pair")
         server = ctx.server(store, server_cpus)
         await server.start()
-        group: LoadGroup | None = None
         try:
             pairs: list[_Pair] = []
             async with Api(server.url) as api:
@@ -234,46 +233,69 @@ async def run_pairs(ctx: ScenarioContext, o: PairsOptions) -> Outcome:
                     a, b = accounts[2 * i], accounts[2 * i + 1]
                     chat = await api.call("getPrivateChat", a.token, user_id=b.user_id)
                     pairs.append(_Pair(i, a.token, b.token, chat["id"]))
-            args = [
-                {"ws_url": server.ws_url, "pairs": part, "total_pairs": o.pairs}
-                for part in spread(pairs, o.load_processes)
-            ]
-            group = LoadGroup("bench.scenarios.pairs:make_job", args, load_cpus)
-            connected = sum(await group.start())
-            phases: dict[str, Any] = {}
-            cpu_records: dict[str, Any] = {}
-            rate = o.saturate_rate
-            for name in ("saturate", "half"):
-                if name == "half":
-                    maximum = phases["saturate"]["accepted_per_s"] / o.pairs
-                    rate = o.half_rate or max(0.5, maximum / 2)
-                window = CpuWindow(server, store)
-                window.start()
-                start = time.monotonic() + 0.3
-                params = {
-                    "start": start,
-                    "duration": o.duration,
-                    "rate": rate,
-                    "window": o.window,
-                    "drain": o.drain,
-                }
-                results = await group.round(params, o.duration + o.drain + 60)
-                cpu = window.stop()
-                phase = _phase(results, start, o.duration, rate, o.pairs)
-                phase["server_cpu_s_per_1000_msgs"] = (
-                    round(1000 * cpu.server / phase["accepted"], 3) if phase["accepted"] else 0.0
-                )
-                phase["per_sender_rate"] = round(rate, 2)
-                phase["cpu"] = cpu.record()
-                phases[name] = phase
-                cpu_records[name] = cpu
+            connected, phases, cpu_records = await measure_pairs(server, store, pairs, load_cpus, o)
         finally:
-            if group is not None:
-                await group.close()
             await server.stop()
+    return pairs_outcome("pairs", o, connected, phases, cpu_records)
+
+
+async def measure_pairs(
+    server: ServerProcess,
+    store: Store,
+    pairs: list[_Pair],
+    load_cpus: set[int] | None,
+    o: PairsOptions,
+) -> tuple[int, dict[str, Any], dict[str, CpuFigures]]:
+    """The two phases (saturating, then half that rate) against a running server."""
+    args = [
+        {"ws_url": server.ws_url, "pairs": part, "total_pairs": o.pairs}
+        for part in spread(pairs, o.load_processes)
+    ]
+    group = LoadGroup("bench.scenarios.pairs:make_job", args, load_cpus)
+    try:
+        connected = sum(await group.start())
+        phases: dict[str, Any] = {}
+        cpu_records: dict[str, CpuFigures] = {}
+        rate = o.saturate_rate
+        for name in ("saturate", "half"):
+            if name == "half":
+                maximum = phases["saturate"]["accepted_per_s"] / o.pairs
+                rate = o.half_rate or max(0.5, maximum / 2)
+            window = CpuWindow(server, store)
+            window.start()
+            start = time.monotonic() + 0.3
+            params = {
+                "start": start,
+                "duration": o.duration,
+                "rate": rate,
+                "window": o.window,
+                "drain": o.drain,
+            }
+            results = await group.round(params, o.duration + o.drain + 60)
+            cpu = window.stop()
+            phase = _phase(results, start, o.duration, rate, o.pairs)
+            phase["server_cpu_s_per_1000_msgs"] = (
+                round(1000 * cpu.server / phase["accepted"], 3) if phase["accepted"] else 0.0
+            )
+            phase["per_sender_rate"] = round(rate, 2)
+            phase["cpu"] = cpu.record()
+            phases[name] = phase
+            cpu_records[name] = cpu
+    finally:
+        await group.close()
+    return connected, phases, cpu_records
+
+
+def pairs_outcome(
+    scenario: str,
+    o: PairsOptions,
+    connected: int,
+    phases: dict[str, Any],
+    cpu_records: dict[str, CpuFigures],
+) -> Outcome:
     sat, half = phases["saturate"], phases["half"]
     record = {
-        "scenario": "pairs",
+        "scenario": scenario,
         "pairs": o.pairs,
         "connected_sockets": connected,
         "window": o.window,
@@ -320,4 +342,4 @@ async def run_pairs(ctx: ScenarioContext, o: PairsOptions) -> Outcome:
             f"sat {sat['cpu']['outside_cpu_pct']}%, half {half['cpu']['outside_cpu_pct']}%",
         ),
     ]
-    return Outcome("pairs", record, rows)
+    return Outcome(scenario, record, rows)

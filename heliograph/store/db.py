@@ -93,11 +93,19 @@ class _SqliteConn:
         self._c.executemany(sql, rows)
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
-        return self._c.execute(sql, args).fetchall()
+        cursor = self._c.execute(sql, args)
+        rows = cursor.fetchall()
+        if not rows:
+            return []
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
-        row: Row | None = self._c.execute(sql, args).fetchone()
-        return row
+        cursor = self._c.execute(sql, args)
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return dict(zip([d[0] for d in cursor.description], row, strict=True))
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
         row = self._c.execute(sql, args).fetchone()
@@ -108,8 +116,9 @@ _BUSY_SECONDS = 10.0
 
 
 def _connect_sqlite(path: str, busy_ms: int = 5000) -> sqlite3.Connection:
+    # Rows come back as tuples and are made dicts by _SqliteConn: sqlite3.Row finds a column
+    # by comparing its name with each column's in turn, which costs more than the dict.
     c = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    c.row_factory = sqlite3.Row
     c.execute("PRAGMA journal_mode=WAL")
     # NORMAL in WAL mode: a power cut may lose the last commits but never corrupts the file.
     c.execute("PRAGMA synchronous=NORMAL")
