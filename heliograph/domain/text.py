@@ -3,6 +3,7 @@ normalization, usernames. Pure functions; services call them before writing anyt
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -241,7 +242,9 @@ def _hashtag_spans(text: str) -> Iterator[tuple[int, int]]:
         start = text.find("#", start + 1)
 
 
-def _scan(text: str) -> list[tuple[int, int, str]]:
+# A send scans its text twice (its entities, then its hashtags): the second time is free.
+@functools.lru_cache(maxsize=64)
+def _scan(text: str) -> tuple[tuple[int, int, str], ...]:
     """Detected (start, end, type) spans in code points, sorted, never overlapping: URLs claim
     their text first so a "#fragment" or "/@user" inside one is not also a tag or mention."""
     taken = bytearray(len(text))
@@ -269,7 +272,7 @@ def _scan(text: str) -> list[tuple[int, int, str]]:
     for m in _BOT_COMMAND_RE.finditer(text):
         claim(m.start(), m.end(), "bot_command")
     found.sort()
-    return found
+    return tuple(found)
 
 
 def detect_entities(text: str) -> list[MessageEntity]:

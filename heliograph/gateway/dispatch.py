@@ -97,8 +97,7 @@ class Dispatcher:
             log.exception("method %s failed", name)
             raise HeliographError(ErrorCode.INTERNAL, "internal error; try again later") from None
         finally:
-            self.metrics.requests.labels(label, outcome).inc()
-            self.metrics.latency.labels(label).observe(time.perf_counter() - started)
+            self.metrics.count_call(label, outcome, time.perf_counter() - started)
 
 
 def encode(value: Any) -> bytes:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 
@@ -29,6 +31,21 @@ class Metrics:
             "Frames pushed to WebSocket sessions",
             registry=self.registry,
         )
+
+        # Each call counts under its method: the labelled children, found once per pair of
+        # labels rather than through prometheus_client's locked lookup on every call.
+        self._calls: dict[tuple[str, str], Any] = {}
+        self._latencies: dict[str, Any] = {}
+
+    def count_call(self, method: str, outcome: str, seconds: float) -> None:
+        counter = self._calls.get((method, outcome))
+        if counter is None:
+            counter = self._calls[method, outcome] = self.requests.labels(method, outcome)
+        latency = self._latencies.get(method)
+        if latency is None:
+            latency = self._latencies[method] = self.latency.labels(method)
+        counter.inc()
+        latency.observe(seconds)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

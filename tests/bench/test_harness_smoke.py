@@ -3,6 +3,7 @@ every message delivered exactly once, positive latencies and memory figures."""
 
 from __future__ import annotations
 
+from bench.common import machine_facts
 from bench.harness import parse_args
 from bench.scenarios import ScenarioContext, latency_ms
 from bench.scenarios.catchup import CatchupOptions, run_catchup
@@ -11,6 +12,7 @@ from bench.scenarios.group import GroupOptions, run_group
 from bench.scenarios.http import HttpOptions, run_http
 from bench.scenarios.idle import IdleOptions, run_idle
 from bench.scenarios.pairs import PairsOptions, run_pairs
+from bench.scenarios.relay import run_relay
 
 CTX = ScenarioContext(store="sqlite", workers=1, pin=False)
 
@@ -31,6 +33,17 @@ async def test_pairs() -> None:
         assert phase["duplicates"] == phase["missing"] == phase["errors"] == 0
         assert 0 < phase["latency_ms"]["p50"] <= phase["latency_ms"]["p99"]
     assert r["max_accepted_per_s"] > 0 and r["server_cpu_s_per_1000_msgs"] > 0
+
+
+async def test_relay_carries_the_pairs_load() -> None:
+    o = PairsOptions(pairs=2, duration=0.5, drain=5.0, saturate_rate=100.0, load_processes=1)
+    r = (await run_relay(CTX, o)).record
+    assert r["scenario"] == "relay" and r["exactly_once"] is True
+    assert all(phase["delivered"] == phase["accepted"] > 0 for phase in r["phases"].values())
+
+
+def test_machine_facts_name_the_python_speed() -> None:
+    assert machine_facts()["python_ns_per_op"] > 0
 
 
 async def test_group() -> None:
