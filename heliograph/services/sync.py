@@ -38,41 +38,48 @@ MESSAGE_KINDS = ("new_message", "edit_message")
 
 
 async def _messages_of(
-    conn: Conn, caller: Caller, rows: list[Row]
+    conn: Conn, caller: Caller, rows: list[Row], data: list[dict[str, Any]]
 ) -> dict[tuple[int, int], Message]:
     """Every message a page of updates points at, read with one query per chat."""
     wanted: dict[int, set[int]] = {}
-    for row in rows:
+    for row, stored in zip(rows, data, strict=True):
         if row["kind"] in MESSAGE_KINDS:
-            wanted.setdefault(row["chat_id"], set()).add(orjson.loads(row["data"])["message_id"])
+            wanted.setdefault(row["chat_id"], set()).add(stored["message_id"])
     found: dict[tuple[int, int], Message] = {}
     for chat_id, ids in wanted.items():
-        stored = await messages.get_rows(conn, chat_id, sorted(ids), caller.user_id)
-        for message in await messages.hydrate(conn, chat_id, stored):
+        stored_rows = await messages.get_rows(conn, chat_id, sorted(ids), caller.user_id)
+        for message in await messages.hydrate(conn, chat_id, stored_rows):
             found[(chat_id, message.id)] = message
     return found
 
 
 async def _hydrate_page(conn: Conn, caller: Caller, rows: list[Row]) -> list[dict[str, Any]]:
-    loaded = await _messages_of(conn, caller, rows)
-    return [await _hydrate(conn, caller, row, loaded) for row in rows]
+    """Each update as it was pushed live, built from the pointer the box keeps and the
+    current state of what it points at (a message edited since is returned as it is now)."""
+    data: list[dict[str, Any]] = [orjson.loads(row["data"]) for row in rows]
+    loaded = await _messages_of(conn, caller, rows, data)
+    page: list[dict[str, Any]] = []
+    for row, stored in zip(rows, data, strict=True):
+        update: dict[str, Any] = {"pts": row["pts"], "pts_count": 1, "type": row["kind"]}
+        chat_id = row["chat_id"]
+        if chat_id is not None:
+            update["chat_id"] = chat_id
+        if row["kind"] in MESSAGE_KINDS:  # most of a page: no statement of its own
+            # None: deleted since; a later update in this box says so.
+            update["message"] = loaded.get((chat_id, stored["message_id"]))
+        else:
+            await _hydrate_other(conn, caller, row, stored, update)
+        page.append(update)
+    return page
 
 
-async def _hydrate(
-    conn: Conn, caller: Caller, row: Row, loaded: dict[tuple[int, int], Message]
-) -> dict[str, Any]:
-    """An update as it was pushed live, built from the pointer the box keeps and the current
-    state of what it points at (a message edited since is returned as it is now)."""
-    data: dict[str, Any] = orjson.loads(row["data"])
-    update: dict[str, Any] = {"pts": row["pts"], "pts_count": 1, "type": row["kind"]}
+async def _hydrate_other(
+    conn: Conn, caller: Caller, row: Row, data: dict[str, Any], update: dict[str, Any]
+) -> None:
+    """Fill in an update that is not a message: what it says now, where that can change."""
     chat_id = row["chat_id"]
-    if chat_id is not None:
-        update["chat_id"] = chat_id
     kind = row["kind"]
-    if kind in MESSAGE_KINDS:
-        # None: deleted since; a later update in this box says so.
-        update["message"] = loaded.get((chat_id, data["message_id"]))
-    elif kind == "message_reactions":
+    if kind == "message_reactions":
         reactions = await messages.reactions_for(conn, chat_id, [data["message_id"]])
         # the stored change (who, from what to what) stays: bots read it as message_reaction
         update.update(data, reactions=reactions.get(data["message_id"], []))
@@ -87,7 +94,6 @@ async def _hydrate(
         update.update(data, unread_count=unread)
     else:
         update.update(data)
-    return update
 
 
 def _check_limit(app: App, limit: int) -> None:
