@@ -25,6 +25,15 @@ def placeholders(values: Iterable[object]) -> str:
     return ",".join("?" for _ in values)
 
 
+def among(conn: Conn, ids: Sequence[int]) -> tuple[str, list[Any]]:
+    """`column {sql}` tests membership in `ids`, given `*args`: `IN (?, ...)` on SQLite, and
+    on PostgreSQL `= ANY(?)` with one array, so that every length is one prepared statement
+    (a list of 100 placeholders is planned afresh on each of its first executions)."""
+    if conn.dialect == "postgres":
+        return "= ANY(?::bigint[])", [list(ids)]
+    return f"IN ({placeholders(ids)})", list(ids)
+
+
 class RetryableError(Exception):
     """The transaction lost a race (deadlock, serialisation failure, busy database) and was
     rolled back; running the same work again is safe."""

@@ -17,7 +17,7 @@ from heliograph.domain.entities import (
 )
 from heliograph.domain.media import LinkPreview, Media
 from heliograph.store import chats
-from heliograph.store.db import Conn, Row, placeholders
+from heliograph.store.db import Conn, Row, among, placeholders
 
 MEDIA = TypeAdapter(Media)
 PREVIEW = TypeAdapter(LinkPreview)
@@ -141,11 +141,12 @@ async def by_random_id(conn: Conn, sender_id: int, random_id: int) -> tuple[int,
 async def get_rows(conn: Conn, chat_id: int, ids: list[int], viewer_id: int) -> list[Row]:
     if not ids:
         return []
+    test, args = among(conn, ids)
     return await conn.fetch(
-        f"SELECT {_COLUMNS} FROM messages m WHERE m.chat_id = ? AND m.id IN ({placeholders(ids)})"
+        f"SELECT {_COLUMNS} FROM messages m WHERE m.chat_id = ? AND m.id {test}"
         f" AND {_VISIBLE} ORDER BY m.id",
         chat_id,
-        *ids,
+        *args,
         viewer_id,
     )
 
@@ -344,11 +345,12 @@ REACTORS_SHOWN = 10
 async def reactions_for(conn: Conn, chat_id: int, ids: list[int]) -> dict[int, list[Reaction]]:
     if not ids:
         return {}
+    test, args = among(conn, ids)
     rows = await conn.fetch(
         "SELECT message_id, emoji, user_id FROM reactions"
-        f" WHERE chat_id = ? AND message_id IN ({placeholders(ids)}) ORDER BY message_id, user_id",
+        f" WHERE chat_id = ? AND message_id {test} ORDER BY message_id, user_id",
         chat_id,
-        *ids,
+        *args,
     )
     grouped: dict[int, dict[str, list[int]]] = {}
     for r in rows:
