@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 
@@ -34,8 +32,8 @@ class Metrics:
 
         # Each call counts under its method: the labelled children, found once per pair of
         # labels rather than through prometheus_client's locked lookup on every call.
-        self._calls: dict[tuple[str, str], Any] = {}
-        self._latencies: dict[str, Any] = {}
+        self._calls: dict[tuple[str, str], Counter] = {}
+        self._latencies: dict[str, Histogram] = {}
 
     def count_call(self, method: str, outcome: str, seconds: float) -> None:
         counter = self._calls.get((method, outcome))

@@ -26,9 +26,9 @@ def placeholders(values: Iterable[object]) -> str:
 
 
 def among(conn: Conn, ids: Sequence[int]) -> tuple[str, list[Any]]:
-    """`column {sql}` tests membership in `ids`, given `*args`: `IN (?, ...)` on SQLite, and
-    on PostgreSQL `= ANY(?)` with one array, so that every length is one prepared statement
-    (a list of 100 placeholders is planned afresh on each of its first executions)."""
+    """The test of a column's membership in `ids` (`WHERE m.id {test}`) and its arguments:
+    `IN (?, ...)` on SQLite; on PostgreSQL `= ANY(?)` with one array, so that every length is
+    one prepared statement (100 placeholders were planned afresh on their first executions)."""
     if conn.dialect == "postgres":
         return "= ANY(?::bigint[])", [list(ids)]
     return f"IN ({placeholders(ids)})", list(ids)
