@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from heliograph.store.db import Conn, Row
+from heliograph.store.db import Conn, Row, among
 
 
 async def insert(tx: Conn, kind: str, private_key: str | None, title: str, now: int) -> int:
@@ -273,12 +273,12 @@ async def clear_draft(tx: Conn, user_id: int, chat_id: int) -> int:
 async def drafts_for(conn: Conn, user_id: int, chat_ids: list[int]) -> dict[int, Row]:
     if not chat_ids:
         return {}
-    marks = ",".join("?" * len(chat_ids))
+    test, args = among(conn, chat_ids)
     rows = await conn.fetch(
         "SELECT chat_id, text, entities, reply_to_id, date FROM drafts"
-        f" WHERE user_id = ? AND chat_id IN ({marks})",
+        f" WHERE user_id = ? AND chat_id {test}",
         user_id,
-        *chat_ids,
+        *args,
     )
     return {r["chat_id"]: r for r in rows}
 

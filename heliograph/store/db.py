@@ -20,18 +20,15 @@ Row = Mapping[str, Any]
 log = logging.getLogger(__name__)
 
 
-def placeholders(values: Iterable[object]) -> str:
-    """One `?` per value, for `IN (...)` lists."""
-    return ",".join("?" for _ in values)
-
-
-def among(conn: Conn, ids: Sequence[int]) -> tuple[str, list[Any]]:
-    """The test of a column's membership in `ids` (`WHERE m.id {test}`) and its arguments:
-    `IN (?, ...)` on SQLite; on PostgreSQL `= ANY(?)` with one array, so that every length is
-    one prepared statement (100 placeholders were planned afresh on their first executions)."""
+def among(conn: Conn, values: Sequence[Any]) -> tuple[str, list[Any]]:
+    """The test of a column's membership in `values` (`WHERE m.id {test}`) and its arguments:
+    `IN (?, ...)` on SQLite; on PostgreSQL `= ANY(?)` with one array (its type taken from the
+    column), so that every length is one prepared statement: each length of a placeholder
+    list was a statement of its own, planned afresh on its first executions and crowding the
+    connection's statement cache."""
     if conn.dialect == "postgres":
-        return "= ANY(?::bigint[])", [list(ids)]
-    return f"IN ({placeholders(ids)})", list(ids)
+        return "= ANY(?)", [list(values)]
+    return f"IN ({','.join('?' * len(values))})", list(values)
 
 
 class RetryableError(Exception):

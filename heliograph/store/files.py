@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from heliograph.store.db import Conn, Row
-
-
-def _marks(count: int) -> str:
-    return ",".join("?" * count)
-
+from heliograph.store.db import Conn, Row, among
 
 # --- uploads --------------------------------------------------------------------------------
 
@@ -124,9 +119,8 @@ async def get_file(conn: Conn, file_id: str) -> Row | None:
 
 async def make_public(tx: Conn, file_ids: list[str]) -> None:
     if file_ids:
-        await tx.execute(
-            f"UPDATE files SET public = 1 WHERE id IN ({_marks(len(file_ids))})", *file_ids
-        )
+        test, args = among(tx, file_ids)
+        await tx.execute(f"UPDATE files SET public = 1 WHERE id {test}", *args)
 
 
 async def cached_media(conn: Conn, file_id: str, kind: str) -> str | None:
@@ -158,11 +152,9 @@ async def attach(tx: Conn, chat_id: int, message_id: int, file_ids: list[str]) -
 
 async def detach(tx: Conn, chat_id: int, message_ids: list[int]) -> None:
     if message_ids:
+        test, args = among(tx, message_ids)
         await tx.execute(
-            f"DELETE FROM message_files WHERE chat_id = ? AND message_id IN"
-            f" ({_marks(len(message_ids))})",
-            chat_id,
-            *message_ids,
+            f"DELETE FROM message_files WHERE chat_id = ? AND message_id {test}", chat_id, *args
         )
 
 

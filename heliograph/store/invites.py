@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from heliograph.store.db import Conn, Row
+from heliograph.store.db import Conn, Row, among
 
 _LINK = (
     "id, chat_id, code, creator_id, title, created_at, expires_at, usage_limit, usage_count,"
@@ -223,13 +223,13 @@ async def pending_by_link(conn: Conn, chat_id: int, link_ids: list[int]) -> dict
     """How many live requests came through each of these links."""
     if not link_ids:
         return {}
-    marks = ",".join("?" for _ in link_ids)
+    test, args = among(conn, link_ids)
     rows = await conn.fetch(
         "SELECT r.invite_link_id AS link_id, COUNT(*) AS n FROM join_requests r"
-        f" JOIN users u ON u.id = r.user_id{_LIVE} AND r.invite_link_id IN ({marks})"
+        f" JOIN users u ON u.id = r.user_id{_LIVE} AND r.invite_link_id {test}"
         " GROUP BY r.invite_link_id",
         chat_id,
-        *link_ids,
+        *args,
     )
     return {r["link_id"]: r["n"] for r in rows}
 
@@ -249,11 +249,11 @@ async def admin_rows(conn: Conn, chat_id: int) -> list[Row]:
 async def roles_of(conn: Conn, user_id: int, chat_ids: list[int]) -> dict[int, str]:
     if not chat_ids:
         return {}
-    marks = ",".join("?" for _ in chat_ids)
+    test, args = among(conn, chat_ids)
     rows = await conn.fetch(
-        f"SELECT chat_id, role FROM chat_members WHERE user_id = ? AND chat_id IN ({marks})",
+        f"SELECT chat_id, role FROM chat_members WHERE user_id = ? AND chat_id {test}",
         user_id,
-        *chat_ids,
+        *args,
     )
     return {r["chat_id"]: r["role"] for r in rows}
 

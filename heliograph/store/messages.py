@@ -17,7 +17,7 @@ from heliograph.domain.entities import (
 )
 from heliograph.domain.media import LinkPreview, Media
 from heliograph.store import chats
-from heliograph.store.db import Conn, Row, among, placeholders
+from heliograph.store.db import Conn, Row, among
 
 MEDIA = TypeAdapter(Media)
 PREVIEW = TypeAdapter(LinkPreview)
@@ -251,6 +251,7 @@ async def edit(
 
 
 async def delete(tx: Conn, chat_id: int, ids: list[int]) -> None:
+    test, args = among(tx, ids)
     for table, column in (
         ("reactions", "message_id"),
         ("pinned_messages", "message_id"),
@@ -260,13 +261,9 @@ async def delete(tx: Conn, chat_id: int, ids: list[int]) -> None:
         ("message_files", "message_id"),
     ):
         await tx.execute(
-            f"DELETE FROM {table} WHERE chat_id = ? AND {column} IN ({placeholders(ids)})",
-            chat_id,
-            *ids,
+            f"DELETE FROM {table} WHERE chat_id = ? AND {column} {test}", chat_id, *args
         )
-    await tx.execute(
-        f"DELETE FROM messages WHERE chat_id = ? AND id IN ({placeholders(ids)})", chat_id, *ids
-    )
+    await tx.execute(f"DELETE FROM messages WHERE chat_id = ? AND id {test}", chat_id, *args)
 
 
 async def hide(tx: Conn, user_id: int, chat_id: int, ids: list[int]) -> None:
@@ -453,12 +450,13 @@ async def count_reply(tx: Conn, chat_id: int, message_id: int) -> None:
 async def uncount_replies(tx: Conn, chat_id: int, ids: list[int]) -> list[int]:
     """Messages `ids` are going: lower the reply count of what they replied to; returns those
     messages (in the same chat)."""
+    test, args = among(tx, ids)
     rows = await tx.fetch(
         "SELECT reply_to_id, COUNT(*) AS n FROM messages"
-        f" WHERE chat_id = ? AND id IN ({placeholders(ids)}) AND reply_to_id IS NOT NULL"
+        f" WHERE chat_id = ? AND id {test} AND reply_to_id IS NOT NULL"
         " GROUP BY reply_to_id ORDER BY reply_to_id",
         chat_id,
-        *ids,
+        *args,
     )
     for row in rows:
         await tx.execute(

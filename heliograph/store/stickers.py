@@ -5,7 +5,7 @@ position (ties, from concurrent installs, by pack id)."""
 
 from __future__ import annotations
 
-from heliograph.store.db import Conn, Row
+from heliograph.store.db import Conn, Row, among
 
 # A sticker as messages and packs show it: its row, its pack's name, its file's type and size.
 STICKER_COLUMNS = (
@@ -20,10 +20,6 @@ _SET_COLUMNS = (
     "ss.id, ss.short_name, ss.title, ss.owner_id, ss.version, ss.install_count,"
     " (SELECT COUNT(*) FROM stickers c WHERE c.set_id = ss.id) AS sticker_count"
 )
-
-
-def _marks(count: int) -> str:
-    return ",".join("?" * count)
 
 
 # --- packs ----------------------------------------------------------------------------------
@@ -111,10 +107,10 @@ async def covers(conn: Conn, set_ids: list[int]) -> dict[int, Row]:
     """Each pack's first sticker."""
     if not set_ids:
         return {}
+    test, args = among(conn, set_ids)
     rows = await conn.fetch(
-        f"SELECT {STICKER_COLUMNS} FROM {_STICKER_FROM}"
-        f" WHERE s.position = 0 AND s.set_id IN ({_marks(len(set_ids))})",
-        *set_ids,
+        f"SELECT {STICKER_COLUMNS} FROM {_STICKER_FROM} WHERE s.position = 0 AND s.set_id {test}",
+        *args,
     )
     return {r["set_id"]: r for r in rows}
 
@@ -281,11 +277,11 @@ async def installed_sets(conn: Conn, user_id: int) -> list[Row]:
 async def installed_among(conn: Conn, user_id: int, set_ids: list[int]) -> set[int]:
     if not set_ids:
         return set()
+    test, args = among(conn, set_ids)
     rows = await conn.fetch(
-        f"SELECT set_id FROM installed_sticker_sets WHERE user_id = ?"
-        f" AND set_id IN ({_marks(len(set_ids))})",
+        f"SELECT set_id FROM installed_sticker_sets WHERE user_id = ? AND set_id {test}",
         user_id,
-        *set_ids,
+        *args,
     )
     return {r["set_id"] for r in rows}
 

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 
 from heliograph.store import users
-from heliograph.store.db import Conn, Row, placeholders
+from heliograph.store.db import Conn, Row
 
 
 async def append(
@@ -27,9 +27,7 @@ async def append(
     for start in range(0, len(unique), _BATCH):
         batch = unique[start : start + _BATCH]
         if tx.dialect == "postgres":
-            rows = await tx.fetch(
-                _APPEND_POSTGRES % placeholders(batch), *batch, kind, chat_id, encoded, now
-            )
+            rows = await tx.fetch(_APPEND_POSTGRES, batch, kind, chat_id, encoded, now)
             pts_by_user |= {r["user_id"]: r["pts"] for r in rows}
             continue
         advanced = await users.next_pts(tx, batch)
@@ -50,9 +48,13 @@ async def append(
 _BATCH = 500
 
 # Advance the users' pts and write their rows in one statement (SQLite allows no UPDATE
-# inside WITH). The row locks order concurrent writers, taken in id order.
+# inside WITH), the users as one array: one prepared statement whatever their number. The
+# row locks order concurrent writers: `l` takes them in id order before any is updated, as
+# an UPDATE alone locks rows in whatever order its plan reads them, and two sends to groups
+# sharing members would then deadlock.
 _APPEND_POSTGRES = (
-    "WITH p AS (UPDATE users SET pts = pts + 1 WHERE id IN (%s) RETURNING id, pts)"
+    "WITH l AS (SELECT id FROM users WHERE id = ANY(?) ORDER BY id FOR UPDATE),"
+    " p AS (UPDATE users SET pts = pts + 1 WHERE id IN (SELECT id FROM l) RETURNING id, pts)"
     " INSERT INTO updates (user_id, pts, kind, chat_id, data, date)"
     " SELECT id, pts, ?::text, ?::bigint, ?::text, ?::bigint FROM p RETURNING user_id, pts"
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from heliograph.store.db import Conn, Row
+from heliograph.store.db import Conn, Row, among
 
 _USER_COLUMNS = (
     "id, username, display_name, bio, created_at, last_seen_at, online_until, disabled, deleted,"
@@ -36,10 +36,8 @@ async def get(conn: Conn, user_id: int) -> Row | None:
 async def get_many(conn: Conn, user_ids: list[int]) -> list[Row]:
     if not user_ids:
         return []
-    marks = ",".join("?" * len(user_ids))
-    return await conn.fetch(
-        f"SELECT {_USER_COLUMNS} FROM users WHERE id IN ({marks}) ORDER BY id", *user_ids
-    )
+    test, args = among(conn, user_ids)
+    return await conn.fetch(f"SELECT {_USER_COLUMNS} FROM users WHERE id {test} ORDER BY id", *args)
 
 
 async def count_existing(conn: Conn, user_ids: list[int]) -> int:
@@ -47,9 +45,9 @@ async def count_existing(conn: Conn, user_ids: list[int]) -> int:
     found = 0
     for start in range(0, len(user_ids), 1000):
         chunk = user_ids[start : start + 1000]
-        marks = ",".join("?" * len(chunk))
+        test, args = among(conn, chunk)
         found += await conn.fetchval(
-            f"SELECT COUNT(*) FROM users WHERE id IN ({marks}) AND deleted = 0", *chunk
+            f"SELECT COUNT(*) FROM users WHERE id {test} AND deleted = 0", *args
         )
     return found
 
@@ -98,23 +96,32 @@ async def touch_last_seen(tx: Conn, user_id: int, now: int) -> None:
 
 
 async def renew_presence(tx: Conn, user_ids: list[int], now: int, until: int) -> None:
-    for start in range(0, len(user_ids), 500):
-        chunk = user_ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
+    if tx.dialect == "postgres":
+        # Locked in id order, as sends take users' rows (see store/updates.py).
         await tx.execute(
-            f"UPDATE users SET last_seen_at = ?, online_until = ? WHERE id IN ({marks})",
+            "UPDATE users SET last_seen_at = ?, online_until = ? WHERE id IN"
+            " (SELECT id FROM users WHERE id = ANY(?) ORDER BY id FOR UPDATE)",
             now,
             until,
-            *chunk,
+            user_ids,
+        )
+        return
+    for start in range(0, len(user_ids), 500):  # SQLite caps bound parameters
+        test, args = among(tx, user_ids[start : start + 500])
+        await tx.execute(
+            f"UPDATE users SET last_seen_at = ?, online_until = ? WHERE id {test}",
+            now,
+            until,
+            *args,
         )
 
 
 async def next_pts(tx: Conn, user_ids: list[int]) -> dict[int, int]:
-    """Advance each user's common box by one; their new pts. The row locks order concurrent
-    writers (PostgreSQL), taken in id order by the one statement."""
-    marks = ",".join("?" * len(user_ids))
+    """Advance each user's common box by one; their new pts (SQLite: its one writer needs
+    no lock order)."""
+    test, args = among(tx, user_ids)
     rows = await tx.fetch(
-        f"UPDATE users SET pts = pts + 1 WHERE id IN ({marks}) RETURNING id, pts", *user_ids
+        f"UPDATE users SET pts = pts + 1 WHERE id {test} RETURNING id, pts", *args
     )
     return {r["id"]: r["pts"] for r in rows}
 
@@ -181,14 +188,14 @@ async def has_contact(conn: Conn, user_id: int, contact_id: int) -> bool:
     return row is not None
 
 
-async def contacts_of(conn: Conn, contact_id: int, among: list[int]) -> set[int]:
-    """Which of `among` have `contact_id` in their contact list."""
-    if not among:
+async def contacts_of(conn: Conn, contact_id: int, user_ids: list[int]) -> set[int]:
+    """Which of `user_ids` have `contact_id` in their contact list."""
+    if not user_ids:
         return set()
-    marks = ",".join("?" * len(among))
+    test, args = among(conn, user_ids)
     rows = await conn.fetch(
-        f"SELECT user_id FROM contacts WHERE contact_id = ? AND user_id IN ({marks})",
+        f"SELECT user_id FROM contacts WHERE contact_id = ? AND user_id {test}",
         contact_id,
-        *among,
+        *args,
     )
     return {r["user_id"] for r in rows}
