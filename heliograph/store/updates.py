@@ -22,7 +22,7 @@ async def append(
     new pts. Per batch of users, whatever their number, one statement on PostgreSQL and two
     on SQLite: the round trips, not the rows, are what a send costs."""
     encoded = orjson.dumps(data).decode()
-    unique = list(dict.fromkeys(user_ids))
+    unique = sorted(set(user_ids))  # ascending across batches too: the lock order
     pts_by_user: dict[int, int] = {}
     for start in range(0, len(unique), _BATCH):
         batch = unique[start : start + _BATCH]
