@@ -35,7 +35,7 @@ class PairsOptions:
 
 
 @dataclass(slots=True)
-class _Pair:
+class Pair:
     index: int
     sender_token: str
     receiver_token: str
@@ -47,7 +47,7 @@ class _Pair:
 
 @dataclass(slots=True)
 class _PairState:
-    pair: _Pair
+    pair: Pair
     sender: WsClient
     receiver: WsClient
     prefix: str = ""
@@ -75,7 +75,7 @@ class _PairState:
 class PairsJob:
     def __init__(self, arg: dict[str, Any]) -> None:
         self.ws_url: str = arg["ws_url"]
-        self.pairs: list[_Pair] = arg["pairs"]
+        self.pairs: list[Pair] = arg["pairs"]
         self.total_pairs: int = arg["total_pairs"]
         self.states: list[_PairState] = []
         self.http: aiohttp.ClientSession | None = None
@@ -227,12 +227,12 @@ async def run_pairs(ctx: ScenarioContext, o: PairsOptions) -> Outcome:
         server = ctx.server(store, server_cpus)
         await server.start()
         try:
-            pairs: list[_Pair] = []
+            pairs: list[Pair] = []
             async with Api(server.url) as api:
                 for i in range(o.pairs):
                     a, b = accounts[2 * i], accounts[2 * i + 1]
                     chat = await api.call("getPrivateChat", a.token, user_id=b.user_id)
-                    pairs.append(_Pair(i, a.token, b.token, chat["id"]))
+                    pairs.append(Pair(i, a.token, b.token, chat["id"]))
             connected, phases, cpu_records = await measure_pairs(server, store, pairs, load_cpus, o)
         finally:
             await server.stop()
@@ -242,7 +242,7 @@ async def run_pairs(ctx: ScenarioContext, o: PairsOptions) -> Outcome:
 async def measure_pairs(
     server: ServerProcess,
     store: Store,
-    pairs: list[_Pair],
+    pairs: list[Pair],
     load_cpus: set[int] | None,
     o: PairsOptions,
 ) -> tuple[int, dict[str, Any], dict[str, CpuFigures]]:

@@ -3,12 +3,10 @@ the floor under the pairs figures on the same machine (see that module)."""
 
 from __future__ import annotations
 
-import sys
-
 from bench.common import ServerProcess, fresh_store, split_cpus
 from bench.relay import pair_token
 from bench.scenarios import Outcome, ScenarioContext
-from bench.scenarios.pairs import PairsOptions, _Pair, measure_pairs, pairs_outcome
+from bench.scenarios.pairs import Pair, PairsOptions, measure_pairs, pairs_outcome
 
 
 class RelayProcess(ServerProcess):
@@ -23,14 +21,10 @@ async def run_relay(ctx: ScenarioContext, o: PairsOptions) -> Outcome:
         server = RelayProcess(store, server_cpus)
         await server.start()
         try:
-            pairs = [_Pair(i, pair_token(2 * i), pair_token(2 * i + 1), i) for i in range(o.pairs)]
+            pairs = [Pair(i, pair_token(2 * i), pair_token(2 * i + 1), i) for i in range(o.pairs)]
             connected, phases, cpu = await measure_pairs(server, store, pairs, load_cpus, o)
         finally:
             await server.stop()
     outcome = pairs_outcome("relay", o, connected, phases, cpu)
     outcome.record["store"] = "none"
     return outcome
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit("run through bench.harness --scenario relay")
