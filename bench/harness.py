@@ -32,15 +32,17 @@ def _runner(
     name: str, quick: bool, group_rate: float | None = None
 ) -> Callable[[ScenarioContext], Awaitable[Outcome]]:
     """The scenario's run function with its full or quick options."""
-    if name == "pairs":
+    if name in ("pairs", "relay"):  # the relay takes the same load as the server
         from bench.scenarios.pairs import PairsOptions, run_pairs
+        from bench.scenarios.relay import run_relay
 
         po = (
             PairsOptions(pairs=20, duration=2.0, drain=10.0, saturate_rate=300.0)
             if quick
             else PairsOptions()
         )
-        return lambda ctx: run_pairs(ctx, po)
+        run = run_pairs if name == "pairs" else run_relay
+        return lambda ctx: run(ctx, po)
     if name == "group":
         from bench.scenarios.group import GroupOptions, run_group
 
@@ -67,16 +69,6 @@ def _runner(
 
         ko = CatchupOptions(history=1_000, missed=300) if quick else CatchupOptions()
         return lambda ctx: run_catchup(ctx, ko)
-    if name == "relay":
-        from bench.scenarios.pairs import PairsOptions
-        from bench.scenarios.relay import run_relay
-
-        ro = (
-            PairsOptions(pairs=20, duration=2.0, drain=10.0, saturate_rate=300.0)
-            if quick
-            else PairsOptions()
-        )
-        return lambda ctx: run_relay(ctx, ro)
     if name == "http":
         from bench.scenarios.http import HttpOptions, run_http
 
