@@ -4,7 +4,8 @@ client API from load processes pinned away from the server's core.
 Run: .venv/bin/python -m bench.harness --store sqlite [--workers 1,2,4] [--scenario pairs ...]
      [--quick] [--json results.jsonl]
 Scenarios: pairs, group, channel, idle, catchup, http (all by default), and relay (the
-pairs load against a bare relay: the floor under the pairs figures). With a list of
+pairs load against a bare relay: the floor under the pairs figures; with `--relay-writes
+each|batch` the relay also stores each message in --store). With a list of
 workers (`--workers 1,2,4`), pairs and group run once per worker count and a scaling table
 follows. Prints a table per scenario and one JSON line per scenario run.
 """
@@ -29,7 +30,7 @@ SCALED = ("pairs", "group")  # run once per worker count
 
 
 def _runner(
-    name: str, quick: bool, group_rate: float | None = None
+    name: str, quick: bool, group_rate: float | None = None, relay_writes: str = "none"
 ) -> Callable[[ScenarioContext], Awaitable[Outcome]]:
     """The scenario's run function with its full or quick options."""
     if name in ("pairs", "relay"):  # the relay takes the same load as the server
@@ -41,8 +42,9 @@ def _runner(
             if quick
             else PairsOptions()
         )
-        run = run_pairs if name == "pairs" else run_relay
-        return lambda ctx: run(ctx, po)
+        if name == "relay":
+            return lambda ctx: run_relay(ctx, po, relay_writes)
+        return lambda ctx: run_pairs(ctx, po)
     if name == "group":
         from bench.scenarios.group import GroupOptions, run_group
 
@@ -86,6 +88,7 @@ async def run_all(
     postgres_url: str,
     json_path: str | None,
     group_rate: float | None = None,
+    relay_writes: str = "none",
 ) -> int:
     machine = machine_facts()
     print(
@@ -102,7 +105,7 @@ async def run_all(
             ctx = ScenarioContext(store=store, workers=count, pin=pin, postgres_url=postgres_url)
             started = time.monotonic()
             try:
-                outcome = await _runner(name, quick, group_rate)(ctx)
+                outcome = await _runner(name, quick, group_rate, relay_writes)(ctx)
             except Exception as e:  # one scenario failing does not stop the others
                 failures += 1
                 print(f"\n{name} (workers {count}) FAILED: {e!r}", flush=True)
@@ -159,6 +162,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--group-rate", type=float, help="posts a second in the group scenario (default 40)"
     )
+    p.add_argument(
+        "--relay-writes",
+        choices=["none", "each", "batch"],
+        default="none",
+        help="the relay also stores each message in --store: a statement at a time, or batched",
+    )
     return p.parse_args(argv)
 
 
@@ -175,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             a.postgres_url,
             a.json,
             a.group_rate,
+            a.relay_writes,
         )
     )
 

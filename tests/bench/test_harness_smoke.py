@@ -1,7 +1,12 @@
-"""The harness's scenarios at a tiny scale against real SQLite servers, so they cannot rot:
-every message delivered exactly once, positive latencies and memory figures."""
+"""The harness's scenarios at a tiny scale against real servers (SQLite; the storing relay
+also on PostgreSQL), so they cannot rot: every message delivered exactly once, positive
+latencies and memory figures."""
 
 from __future__ import annotations
+
+import dataclasses
+
+import pytest
 
 from bench.common import machine_facts
 from bench.harness import parse_args
@@ -39,6 +44,16 @@ async def test_relay_carries_the_pairs_load() -> None:
     o = PairsOptions(pairs=2, duration=0.5, drain=5.0, saturate_rate=100.0, load_processes=1)
     r = (await run_relay(CTX, o)).record
     assert r["scenario"] == "relay" and r["exactly_once"] is True
+    assert all(phase["delivered"] == phase["accepted"] > 0 for phase in r["phases"].values())
+
+
+@pytest.mark.parametrize(
+    ("store", "writes"), [("sqlite", "each"), ("sqlite", "batch"), ("postgres", "batch")]
+)
+async def test_relay_stores_every_message(store: str, writes: str) -> None:
+    o = PairsOptions(pairs=2, duration=0.5, drain=5.0, saturate_rate=100.0, load_processes=1)
+    r = (await run_relay(dataclasses.replace(CTX, store=store), o, writes)).record
+    assert r["store"] == store and r["writes"] == writes and r["exactly_once"] is True
     assert all(phase["delivered"] == phase["accepted"] > 0 for phase in r["phases"].values())
 
 
