@@ -21,6 +21,7 @@ from heliograph.store.db import Conn, Database
 if TYPE_CHECKING:
     from heliograph.media.linkpreview import PreviewFetcher
     from heliograph.media.storage import BlobStore
+    from heliograph.services.send_batch import SendBatcher
 
 log = logging.getLogger("heliograph.services")
 
@@ -122,6 +123,8 @@ class App:
     # work that outlives the request that started it (link previews); cancelled on stop
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     live_sessions: LiveSessions = field(default_factory=LiveSessions)
+    # plain sends written together (services/send_batch.py), made on first use
+    send_batcher: SendBatcher | None = None
 
     def now(self) -> int:
         return int(self.clock())
@@ -189,16 +192,19 @@ class Outbox:
         """Append one update to each user's box; `stored` is what the box keeps (pointers),
         `body` what is pushed live (the same, hydrated). Returns each user's new pts."""
         pts_by_user = await updates.append(tx, user_ids, kind, chat_id, stored, now)
+        self.added(kind, chat_id, body, pts_by_user)
+        return pts_by_user
+
+    def added(
+        self, kind: str, chat_id: int | None, body: dict[str, Any], pts_by_user: dict[int, int]
+    ) -> None:
+        """An update already in these users' boxes, at these pts, to publish."""
         wire = (
-            {"type": kind, "chat_id": chat_id, **body}
-            if chat_id is not None
-            else {
-                "type": kind,
-                **body,
-            }
+            {"type": kind, **body}
+            if chat_id is None
+            else {"type": kind, "chat_id": chat_id, **body}
         )
         self.updates.append((wire, list(pts_by_user.items())))
-        return pts_by_user
 
     async def add_to_chat(
         self,

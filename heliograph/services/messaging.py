@@ -17,7 +17,7 @@ from heliograph.domain.errors import ErrorCode, HeliographError
 from heliograph.domain.media import Media, file_ids
 from heliograph.domain.permissions import Role, check_can_send, require_admin_right
 from heliograph.domain.text import hashtags, merge_entities, normalize_for_search, utf16_len
-from heliograph.services import previews
+from heliograph.services import previews, send_batch
 from heliograph.services.chats import ChatAccess, Position, fan_out, load_access, system_access
 from heliograph.services.context import App, Caller, Outbox
 from heliograph.store import chats, files, messages, users
@@ -328,6 +328,21 @@ async def send_message(
     `reply_markup` (a keyboard) is for bots; the caller has checked it."""
     check = check_text if media is None else check_caption
     checked = check(app, text, entities or [])
+    if (
+        media is None
+        and reply_to_message_id is None
+        and not anonymous
+        and reply_markup is None
+        and via_bot_id is None
+        and send_batch.is_plain(text, checked)
+    ):
+        batched = await send_batch.batcher_of(app).send(
+            caller, chat_id, text, checked, random_id, no_link_preview
+        )
+        if batched is not None:
+            if not no_link_preview:
+                previews.schedule(app, caller, batched.message)
+            return batched
     outbox = Outbox()
     # A retry (the same random_id) is found by the unique index when the message is stored,
     # not looked up first: the common send makes one statement less.

@@ -60,6 +60,79 @@ _APPEND_POSTGRES = (
 )
 
 
+async def append_many(
+    tx: Conn, items: list[tuple[list[int], str, int | None, str]], now: int
+) -> list[dict[int, int]]:
+    """`append` for many updates at once, given as (user_ids, kind, chat_id, data as JSON):
+    each user's updates take their next pts in the order given. One statement on PostgreSQL,
+    two on SQLite, whatever the number of updates; returns each update's pts per user."""
+    entries = [
+        (user_id, kind, chat_id, data)
+        for user_ids, kind, chat_id, data in items
+        for user_id in sorted(set(user_ids))
+    ]
+    counts: dict[int, int] = {}
+    for user_id, *_ in entries:
+        counts[user_id] = counts.get(user_id, 0) + 1
+    given: dict[int, list[int]] = {}  # each user's new pts, ascending (none: no such user)
+    if tx.dialect == "postgres" and entries:
+        columns = [list(c) for c in zip(*entries, strict=True)]
+        for r in await tx.fetch(_APPEND_MANY_POSTGRES, *columns, now):
+            given.setdefault(r["user_id"], []).append(r["pts"])
+        for ascending in given.values():
+            ascending.sort()
+    elif entries:
+        heads = await tx.fetch(_ADVANCE_SQLITE, orjson.dumps(list(counts.items())).decode())
+        given = {r["id"]: list(range(r["pts"] - counts[r["id"]] + 1, r["pts"] + 1)) for r in heads}
+    handed: dict[int, int] = {}
+    pts_of: list[int | None] = []  # each entry's pts, handed out in order
+    for user_id, *_ in entries:
+        n = handed.get(user_id, 0)
+        handed[user_id] = n + 1
+        pts_of.append(given[user_id][n] if user_id in given else None)
+    if tx.dialect != "postgres" and entries:
+        await tx.executemany(
+            "INSERT INTO updates (user_id, pts, kind, chat_id, data, date)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (user_id, pts, kind, chat_id, data, now)
+                for (user_id, kind, chat_id, data), pts in zip(entries, pts_of, strict=True)
+                if pts is not None
+            ],
+        )
+    result: list[dict[int, int]] = []
+    position = iter(zip(entries, pts_of, strict=True))
+    for user_ids, *_ in items:
+        found = {}
+        for _ in range(len(set(user_ids))):
+            (user_id, *_rest), pts = next(position)
+            if pts is not None:
+                found[user_id] = pts
+        result.append(found)
+    return result
+
+
+# Each user's pts advanced by their number of updates (rows locked in id order first, as in
+# _APPEND_POSTGRES), and the updates written with consecutive pts in the order given.
+_APPEND_MANY_POSTGRES = (
+    "WITH s AS (SELECT * FROM unnest(?::bigint[], ?::text[], ?::bigint[], ?::text[])"
+    " WITH ORDINALITY AS s(user_id, kind, chat_id, data, ord)),"
+    " n AS (SELECT user_id, count(*) AS n FROM s GROUP BY user_id),"
+    " l AS (SELECT id FROM users WHERE id IN (SELECT user_id FROM n) ORDER BY id FOR UPDATE),"
+    " p AS (UPDATE users u SET pts = u.pts + n.n FROM n WHERE u.id = n.user_id"
+    " AND u.id IN (SELECT id FROM l) RETURNING u.id, u.pts - n.n AS base)"
+    " INSERT INTO updates (user_id, pts, kind, chat_id, data, date)"
+    " SELECT s.user_id, p.base + row_number() OVER (PARTITION BY s.user_id ORDER BY s.ord),"
+    " s.kind, s.chat_id, s.data, ?::bigint FROM s JOIN p ON p.id = s.user_id"
+    " RETURNING user_id, pts"
+)
+_ADVANCE_SQLITE = (
+    "UPDATE users SET pts = pts + v.n"
+    " FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS n"
+    " FROM json_each(?)) AS v WHERE users.id = v.id RETURNING users.id, users.pts"
+)
+
+
 async def since(conn: Conn, user_id: int, after_pts: int, limit: int) -> list[Row]:
     return await conn.fetch(
         "SELECT pts, kind, chat_id, data, date FROM updates WHERE user_id = ? AND pts > ?"
