@@ -96,7 +96,13 @@ async def load_access(
 ) -> ChatAccess:
     """The caller's standing in a chat. A chat they are not in does not exist for them;
     banned members are told so (USER_BANNED_IN_CHAT) and read nothing new."""
-    rows = await chats.access_rows(conn, chat_id, caller.user_id)
+    return access_of(
+        caller, chat_id, await chats.access_rows(conn, chat_id, caller.user_id), active
+    )
+
+
+def access_of(caller: Caller, chat_id: int, rows: list[Row], active: bool = True) -> ChatAccess:
+    """`load_access` from the rows `chats.access_rows` read."""
     if not rows or rows[0]["deleted"]:
         raise HeliographError(ErrorCode.CHAT_NOT_FOUND, "chat not found")
     row = rows[0]

@@ -23,9 +23,9 @@ from heliograph.domain.entities import ChatKind, Message, MessageEntity
 from heliograph.domain.errors import HeliographError
 from heliograph.domain.text import hashtags, normalize_for_search
 from heliograph.services import messaging
-from heliograph.services.chats import ChatAccess, load_access
+from heliograph.services.chats import ChatAccess, access_of
 from heliograph.services.context import App, Caller, Outbox
-from heliograph.store import messages, updates
+from heliograph.store import chats, messages, updates
 
 log = logging.getLogger(__name__)
 
@@ -50,15 +50,19 @@ class _Send:
 
 
 class SendBatcher:
-    """Collects plain sends while a batch is being written and writes them as the next."""
+    """Collects plain sends while batches are being written and writes them as the next.
+    Two batches may be under way at once, so that one is being built and sent while the
+    other waits for its commit; their row locks, taken in one order (chats, then users, each
+    by id), cannot deadlock."""
 
     # sends per transaction at most: bounds how long one batch holds its rows
     MAX_BATCH = 256
+    WRITERS = 2
 
     def __init__(self, app: App) -> None:
         self._app = app
         self._queue: list[_Send] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._writers: set[asyncio.Task[None]] = set()
 
     async def send(
         self,
@@ -72,22 +76,26 @@ class SendBatcher:
         """The sent message, or None: send it on the regular path."""
         done: asyncio.Future[messaging.Sent | None] = asyncio.get_running_loop().create_future()
         self._queue.append(_Send(caller, chat_id, text, entities, random_id, no_link_preview, done))
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._write_all())
+        if len(self._writers) < self.WRITERS:
+            writer = asyncio.create_task(self._write_all())
+            self._writers.add(writer)
+            writer.add_done_callback(self._writers.discard)
         return await done
 
     async def _write_all(self) -> None:
+        batch: list[_Send] = []
         try:
             while self._queue:
                 batch = self._queue[: self.MAX_BATCH]
                 del self._queue[: self.MAX_BATCH]
                 await self._write(batch)
         finally:
-            self._writer = None
-            for s in self._queue:  # cancelled (the node is stopping): regular path
-                if not s.done.done():
-                    s.done.set_result(None)
-            self._queue.clear()
+            if asyncio.current_task() in self._writers and len(self._writers) == 1:
+                # the last writer, cancelled (the node is stopping): send the rest alone
+                for s in [*batch, *self._queue]:
+                    if not s.done.done():
+                        s.done.set_result(None)
+                self._queue.clear()
 
     async def _write(self, batch: list[_Send]) -> None:
         outbox = Outbox()
@@ -111,14 +119,17 @@ class SendBatcher:
         async with app.db.transaction() as tx:
             taken: list[tuple[int, _Send, ChatAccess]] = []
             random_ids: set[tuple[int, int]] = set()
-            for i, s in enumerate(batch):
+            wanted = [(s.chat_id, s.caller.user_id) for s in batch]
+            for i, (s, rows) in enumerate(
+                zip(batch, await chats.access_rows_many(tx, wanted), strict=True)
+            ):
                 if s.random_id is not None:
                     key = (s.caller.user_id, s.random_id)
                     if key in random_ids:  # the same send twice: the second is a retry
                         continue
                     random_ids.add(key)
                 try:
-                    access = await load_access(tx, s.caller, s.chat_id)
+                    access = access_of(s.caller, s.chat_id, rows)
                     if not _batchable(access):
                         continue
                     await messaging.check_sendable(

@@ -117,17 +117,41 @@ async def access_rows(conn: Conn, chat_id: int, user_id: int) -> list[Row]:
     about a chat, in one statement. For a large chat, one row with `other_id` null. Empty
     when the user has no row in the chat."""
     return await conn.fetch(
-        f"SELECT {CHAT_COLUMNS}, {MEMBER_COLUMNS}, d.user_id IS NOT NULL AS has_draft,"
-        " o.user_id AS other_id, ou.deleted AS other_deleted FROM chats c"
-        " JOIN chat_members m ON m.chat_id = c.id AND m.user_id = ?"
-        " LEFT JOIN drafts d ON d.user_id = m.user_id AND d.chat_id = c.id"
-        " LEFT JOIN chat_members o ON o.chat_id = c.id AND c.is_large = 0"
-        f" AND o.role IN {ACTIVE_SQL}"
-        " LEFT JOIN users ou ON ou.id = o.user_id"
-        " WHERE c.id = ? ORDER BY o.user_id",
+        f"SELECT {_ACCESS} FROM chats c JOIN chat_members m ON m.chat_id = c.id AND m.user_id = ?"
+        f" {_ACCESS_JOINS} WHERE c.id = ? ORDER BY o.user_id",
         user_id,
         chat_id,
     )
+
+
+async def access_rows_many(conn: Conn, wanted: list[tuple[int, int]]) -> list[list[Row]]:
+    """`access_rows` for each (chat_id, user_id): in one statement on PostgreSQL."""
+    if conn.dialect != "postgres":
+        return [await access_rows(conn, chat_id, user_id) for chat_id, user_id in wanted]
+    rows = await conn.fetch(
+        f"SELECT v.i, {_ACCESS} FROM unnest(?::bigint[], ?::bigint[]) WITH ORDINALITY"
+        " AS v(chat_id, user_id, i) JOIN chats c ON c.id = v.chat_id"
+        f" JOIN chat_members m ON m.chat_id = c.id AND m.user_id = v.user_id {_ACCESS_JOINS}"
+        " ORDER BY v.i, o.user_id",
+        [chat_id for chat_id, _ in wanted],
+        [user_id for _, user_id in wanted],
+    )
+    found: list[list[Row]] = [[] for _ in wanted]
+    for r in rows:
+        found[r["i"] - 1].append(r)
+    return found
+
+
+_ACCESS = (
+    f"{CHAT_COLUMNS}, {MEMBER_COLUMNS}, d.user_id IS NOT NULL AS has_draft,"
+    " o.user_id AS other_id, ou.deleted AS other_deleted"
+)
+_ACCESS_JOINS = (
+    "LEFT JOIN drafts d ON d.user_id = m.user_id AND d.chat_id = c.id"
+    " LEFT JOIN chat_members o ON o.chat_id = c.id AND c.is_large = 0"
+    f" AND o.role IN {ACTIVE_SQL}"
+    " LEFT JOIN users ou ON ou.id = o.user_id"
+)
 
 
 async def member_row(conn: Conn, chat_id: int, user_id: int) -> Row | None:
