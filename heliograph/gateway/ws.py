@@ -15,19 +15,18 @@ getDifference)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-from typing import Any
 
 import orjson
 from aiohttp import WSMessage, WSMsgType, web
 
 from heliograph.domain.errors import ErrorCode, HeliographError
 from heliograph.gateway.dispatch import parse_json
-from heliograph.gateway.hub import CLOSE_GOING_AWAY, CLOSE_REVOKED, Connection
+from heliograph.gateway.hub import CLOSE_GOING_AWAY, Connection
+from heliograph.gateway.pipeline import SocketCalls
 from heliograph.gateway.state import GATEWAY, Gateway
-from heliograph.services import accounts, profiles, sync
+from heliograph.services import profiles, sync
 from heliograph.services import reading as chat_list
 from heliograph.services.context import Caller
 
@@ -102,10 +101,11 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         gw.metrics.connections.inc()
         try:
             await _ready(gw, conn, caller, first_here)
-            ip = request.remote or ""
+            calls = SocketCalls(gw, request.remote or "", conn, caller)
             # Each frame is handed on as an argument, so this frame holds none while it waits.
-            while await _on_frame(gw, ws, conn, caller, ip, await ws.receive()):
+            while await _on_frame(ws, conn, calls, await ws.receive()):
                 pass
+            await calls.finish()
         finally:
             gw.metrics.connections.dec()
             if gw.hub.remove(conn) and not gw.closing:
@@ -164,50 +164,18 @@ _ENDED = frozenset({WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgT
 
 
 async def _on_frame(
-    gw: Gateway,
-    ws: web.WebSocketResponse,
-    conn: Connection,
-    caller: Caller,
-    ip: str,
-    msg: WSMessage,
+    ws: web.WebSocketResponse, conn: Connection, calls: SocketCalls, msg: WSMessage
 ) -> bool:
     """Handle one frame from the client; False once the socket has ended."""
     conn.quiet = 0  # any frame, a pong too, shows the client is there
     kind = msg.type
     if kind is WSMsgType.TEXT:
-        await _handle_call(gw, ip, conn, caller, msg.data.encode())
+        await calls.submit(msg.data.encode())
     elif kind is WSMsgType.BINARY:
-        await _handle_call(gw, ip, conn, caller, msg.data)
+        await calls.submit(msg.data)
     elif kind is WSMsgType.PING:
         with contextlib.suppress(ConnectionError, RuntimeError):
             await ws.pong(msg.data)
     elif kind in _ENDED:
         return False
     return True
-
-
-async def _handle_call(gw: Gateway, ip: str, conn: Connection, caller: Caller, data: bytes) -> None:
-    call_id: Any = None
-    try:
-        frame = parse_json(data)
-        if not isinstance(frame, dict) or not isinstance(frame.get("method"), str):
-            raise HeliographError(
-                ErrorCode.BAD_REQUEST, 'a call is {"id": .., "method": "..", "params": {..}}'
-            )
-        call_id = frame.get("id")
-        # A session ended elsewhere is refused at once, even on a socket already open.
-        if not await accounts.session_alive(gw.app, caller.session_id):
-            conn.close(CLOSE_REVOKED, b"SESSION_REVOKED")
-            raise HeliographError(ErrorCode.SESSION_REVOKED, "this session has ended")
-        result = await gw.dispatcher.call(
-            frame["method"],
-            frame.get("params"),
-            caller=caller,
-            ip=ip,
-            connection=conn,
-        )
-        conn.push(orjson.dumps({"id": call_id, "result": result}))
-    except HeliographError as e:
-        conn.push(orjson.dumps({"id": call_id, "error": {**e.to_dict(), "status": e.code.status}}))
-    except asyncio.CancelledError:
-        raise

@@ -20,6 +20,7 @@ from heliograph.domain.text import hashtags, merge_entities, normalize_for_searc
 from heliograph.services import previews, send_batch
 from heliograph.services.chats import ChatAccess, Position, fan_out, load_access, system_access
 from heliograph.services.context import App, Caller, Outbox
+from heliograph.services.ordering import after_earlier_calls
 from heliograph.store import chats, files, messages, users
 from heliograph.store.db import Conn, RetryableError
 
@@ -343,6 +344,7 @@ async def send_message(
             if not no_link_preview:
                 previews.schedule(app, caller, batched.message)
             return batched
+    await after_earlier_calls()  # sends pipelined on a socket take effect in order
     outbox = Outbox()
     # A retry (the same random_id) is found by the unique index when the message is stored,
     # not looked up first: the common send makes one statement less.

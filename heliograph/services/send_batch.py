@@ -25,6 +25,7 @@ from heliograph.domain.text import hashtags, normalize_for_search
 from heliograph.services import messaging
 from heliograph.services.chats import ChatAccess, access_of
 from heliograph.services.context import App, Caller, Outbox
+from heliograph.services.ordering import call_queued
 from heliograph.store import chats, messages, updates
 
 log = logging.getLogger(__name__)
@@ -50,19 +51,23 @@ class _Send:
 
 
 class SendBatcher:
-    """Collects plain sends while batches are being written and writes them as the next.
-    Two batches may be under way at once, so that one is being built and sent while the
-    other waits for its commit; their row locks, taken in one order (chats, then users, each
-    by id), cannot deadlock."""
+    """Collects plain sends while a batch is being written and writes them as the next. One
+    batch at a time keeps the sends' order (services/ordering.py); two at once measured no
+    faster. Batches of other nodes lock rows in the same order (chats, then users, each by
+    id), so they cannot deadlock with these."""
 
     # sends per transaction at most: bounds how long one batch holds its rows
     MAX_BATCH = 256
-    WRITERS = 2
 
     def __init__(self, app: App) -> None:
         self._app = app
         self._queue: list[_Send] = []
-        self._writers: set[asyncio.Task[None]] = set()
+        self._writer: asyncio.Task[None] | None = None
+
+    @property
+    def waiting(self) -> int:
+        """Sends waiting for the next batch."""
+        return len(self._queue)
 
     async def send(
         self,
@@ -76,10 +81,9 @@ class SendBatcher:
         """The sent message, or None: send it on the regular path."""
         done: asyncio.Future[messaging.Sent | None] = asyncio.get_running_loop().create_future()
         self._queue.append(_Send(caller, chat_id, text, entities, random_id, no_link_preview, done))
-        if len(self._writers) < self.WRITERS:
-            writer = asyncio.create_task(self._write_all())
-            self._writers.add(writer)
-            writer.add_done_callback(self._writers.discard)
+        call_queued()  # the batch keeps the order of sends: the socket's next call may start
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_all())
         return await done
 
     async def _write_all(self) -> None:
@@ -90,12 +94,13 @@ class SendBatcher:
                 del self._queue[: self.MAX_BATCH]
                 await self._write(batch)
         finally:
-            if asyncio.current_task() in self._writers and len(self._writers) == 1:
-                # the last writer, cancelled (the node is stopping): send the rest alone
-                for s in [*batch, *self._queue]:
-                    if not s.done.done():
-                        s.done.set_result(None)
-                self._queue.clear()
+            # Ended here and now, not in a later callback: a send queued from here on
+            # starts the next writer.
+            self._writer = None
+            for s in [*batch, *self._queue]:  # only when cancelled: the node is stopping
+                if not s.done.done():
+                    s.done.set_result(None)
+            self._queue.clear()
 
     async def _write(self, batch: list[_Send]) -> None:
         outbox = Outbox()
