@@ -20,13 +20,14 @@ from dataclasses import dataclass
 import orjson
 
 from heliograph.domain.entities import ChatKind, Message, MessageEntity
-from heliograph.domain.errors import HeliographError
+from heliograph.domain.errors import ErrorCode, HeliographError
 from heliograph.domain.text import hashtags, normalize_for_search
 from heliograph.services import messaging
 from heliograph.services.chats import ChatAccess, access_of
 from heliograph.services.context import App, Caller, Outbox
 from heliograph.services.ordering import call_queued
-from heliograph.store import chats, messages, updates
+from heliograph.store import chats, send_batches
+from heliograph.store.send_batches import PlainRow
 
 log = logging.getLogger(__name__)
 
@@ -103,31 +104,41 @@ class SendBatcher:
             self._queue.clear()
 
     async def _write(self, batch: list[_Send]) -> None:
-        outbox = Outbox()
-        results: list[messaging.Sent | None] = [None] * len(batch)
+        stored: list[tuple[_Send, Message, dict[int, int]]] = []
         try:
-            results = await self._store(batch, outbox)
+            stored = await self._store(batch)
         except Exception:
             # All or nothing: the transaction was rolled back, and each send goes alone.
             log.debug("a batch of %d sends fell back to sending alone", len(batch), exc_info=True)
-            results = [None] * len(batch)
-        else:
-            outbox.publish(self._app.bus)
+            stored = []
         finally:
-            for s, result in zip(batch, results, strict=True):
-                if not s.done.done():
-                    s.done.set_result(result)
+            taken = {id(s) for s, *_ in stored}
+            for s in batch:  # what the batch did not store takes the regular path
+                if id(s) not in taken and not s.done.done():
+                    s.done.set_result(None)
+        # Stored and committed: from here on a send is answered, never sent again.
+        outbox = Outbox()
+        for _, message, pts_by_user in stored:
+            outbox.added("new_message", message.chat_id, {"message": message}, pts_by_user)
+        outbox.publish(self._app.bus)
+        for s, message, pts_by_user in stored:
+            if s.done.done():
+                continue
+            pts = pts_by_user.get(s.caller.user_id)
+            if pts is None:  # cannot be: the sender is an active member
+                s.done.set_exception(HeliographError(ErrorCode.INTERNAL, "sender not a recipient"))
+            else:
+                s.done.set_result(messaging.Sent(message, pts, 1))
 
-    async def _store(self, batch: list[_Send], outbox: Outbox) -> list[messaging.Sent | None]:
+    async def _store(self, batch: list[_Send]) -> list[tuple[_Send, Message, dict[int, int]]]:
+        """Write what the batch takes, in one transaction; each send stored, with its
+        message and the pts of its update for each recipient."""
         app = self._app
-        results: list[messaging.Sent | None] = [None] * len(batch)
         async with app.db.transaction() as tx:
-            taken: list[tuple[int, _Send, ChatAccess]] = []
+            taken: list[tuple[_Send, ChatAccess]] = []
             random_ids: set[tuple[int, int]] = set()
             wanted = [(s.chat_id, s.caller.user_id) for s in batch]
-            for i, (s, rows) in enumerate(
-                zip(batch, await chats.access_rows_many(tx, wanted), strict=True)
-            ):
+            for s, rows in zip(batch, await chats.access_rows_many(tx, wanted), strict=True):
                 if s.random_id is not None:
                     key = (s.caller.user_id, s.random_id)
                     if key in random_ids:  # the same send twice: the second is a retry
@@ -142,14 +153,14 @@ class SendBatcher:
                     )
                 except HeliographError:
                     continue
-                taken.append((i, s, access))
+                taken.append((s, access))
             if not taken:
-                return results
+                return []
             now = app.now()
-            ids = await messages.insert_plain_batch(
+            written = await send_batches.write(
                 tx,
                 [
-                    (
+                    PlainRow(
                         access.chat_id,
                         s.caller.user_id,
                         s.text,
@@ -157,38 +168,28 @@ class SendBatcher:
                         normalize_for_search(s.text),
                         s.random_id,
                         s.no_link_preview,
-                    )
-                    for _, s, access in taken
-                ],
-                now,
-            )
-            positions = await updates.append_many(
-                tx,
-                [
-                    (
                         access.member_ids,
-                        "new_message",
-                        access.chat_id,
-                        orjson.dumps({"message_id": message_id}).decode(),
                     )
-                    for (_, _, access), message_id in zip(taken, ids, strict=True)
+                    for s, access in taken
                 ],
                 now,
             )
-        for (i, s, access), message_id, pts_by_user in zip(taken, ids, positions, strict=True):
-            message = Message(
-                id=message_id,
-                chat_id=access.chat_id,
-                sender_id=s.caller.user_id,
-                date=now,
-                text=s.text,
-                entities=s.entities,
-            )
-            outbox.added("new_message", access.chat_id, {"message": message}, pts_by_user)
-            pts = pts_by_user.get(s.caller.user_id)
-            if pts is not None:
-                results[i] = messaging.Sent(message, pts, 1)
-        return results
+            # built before the commit: once it is made, nothing here may fail
+            return [
+                (
+                    s,
+                    Message(
+                        id=message_id,
+                        chat_id=access.chat_id,
+                        sender_id=s.caller.user_id,
+                        date=now,
+                        text=s.text,
+                        entities=s.entities,
+                    ),
+                    pts_by_user,
+                )
+                for (s, access), (message_id, pts_by_user) in zip(taken, written, strict=True)
+            ]
 
 
 def _batchable(access: ChatAccess) -> bool:

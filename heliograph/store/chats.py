@@ -238,24 +238,6 @@ async def raise_read_pointer(tx: Conn, chat_id: int, user_id: int, max_id: int) 
     return changed > 0
 
 
-async def raise_read_pointers(tx: Conn, pointers: list[tuple[int, int, int]]) -> None:
-    """`raise_read_pointer` for many (chat_id, user_id, max_id) at once."""
-    if tx.dialect == "postgres":
-        columns = [list(c) for c in zip(*sorted(pointers), strict=True)]
-        await tx.execute(
-            "UPDATE chat_members m SET read_inbox_max_id = v.m"
-            " FROM unnest(?::bigint[], ?::bigint[], ?::bigint[]) v(c, u, m)"
-            " WHERE m.chat_id = v.c AND m.user_id = v.u AND m.read_inbox_max_id < v.m",
-            *columns,
-        )
-        return
-    await tx.executemany(
-        "UPDATE chat_members SET read_inbox_max_id = ?"
-        " WHERE chat_id = ? AND user_id = ? AND read_inbox_max_id < ?",
-        [(m, c, u, m) for c, u, m in pointers],
-    )
-
-
 async def read_outbox_max_id(conn: Conn, chat_id: int, user_id: int) -> int:
     """How far the other members of a small chat have read: the highest of their pointers."""
     value: int | None = await conn.fetchval(

@@ -39,7 +39,7 @@ class RandomIdTaken(Exception):
     transaction is spoilt (on PostgreSQL a failed statement aborts it): roll it back."""
 
 
-def _is_random_id_conflict(error: Exception) -> bool:
+def is_random_id_conflict(error: Exception) -> bool:
     if isinstance(error, sqlite3.IntegrityError):
         return "messages.random_id" in str(error)
     return getattr(error, "constraint_name", None) == "messages_random"  # asyncpg's
@@ -124,98 +124,9 @@ async def insert_next(
         await chats.raise_read_pointer(tx, chat_id, sender_id, message_id)
         return message_id
     except Exception as e:
-        if random_id is not None and _is_random_id_conflict(e):
+        if random_id is not None and is_random_id_conflict(e):
             raise RandomIdTaken(random_id) from e
         raise
-
-
-# --- many plain messages at once (services/send_batch.py) ------------------------------------
-
-
-async def insert_plain_batch(
-    tx: Conn, sends: list[tuple[int, int, str, str, str, int | None, bool]], now: int
-) -> list[int]:
-    """Store plain text messages, given as (chat_id, sender_id, text, entities JSON,
-    search_text, random_id, no_link_preview), each under its chat's next id in the order
-    given, and move each sender's read pointer to their newest; returns the ids in that
-    order. Raises RandomIdTaken when a sender used a `random_id` before (none is stored)."""
-    per_chat: dict[int, int] = {}
-    for chat_id, *_ in sends:
-        per_chat[chat_id] = per_chat.get(chat_id, 0) + 1
-    try:
-        if tx.dialect == "postgres":
-            chat_ids = list(per_chat)
-            rows = await tx.fetch(
-                _NUMBER_POSTGRES, chat_ids, now, chat_ids, list(per_chat.values())
-            )
-        else:
-            rows = await tx.fetch(
-                _NUMBER_SQLITE, now, orjson.dumps(list(per_chat.items())).decode()
-            )
-        # each chat's ids continue from the head it had: base + 1, base + 2, ...
-        next_id = {r["id"]: r["last_message_id"] - per_chat[r["id"]] for r in rows}
-        ids = []
-        for chat_id, *_ in sends:
-            next_id[chat_id] += 1
-            ids.append(next_id[chat_id])
-        table = [
-            (
-                chat_id,
-                message_id,
-                sender_id,
-                now,
-                text,
-                entities,
-                search,
-                random_id,
-                int(no_preview),
-            )
-            for (
-                chat_id,
-                sender_id,
-                text,
-                entities,
-                search,
-                random_id,
-                no_preview,
-            ), message_id in zip(sends, ids, strict=True)
-        ]
-        if tx.dialect == "postgres":
-            await tx.execute(_INSERT_PLAIN_POSTGRES, *[list(c) for c in zip(*table, strict=True)])
-        else:
-            await tx.executemany(_INSERT_PLAIN_SQLITE, table)
-    except Exception as e:
-        if _is_random_id_conflict(e):
-            raise RandomIdTaken(0) from e
-        raise
-    newest: dict[tuple[int, int], int] = {}
-    for (chat_id, sender_id, *_), message_id in zip(sends, ids, strict=True):
-        newest[(chat_id, sender_id)] = message_id
-    await chats.raise_read_pointers(tx, [(c, u, m) for (c, u), m in newest.items()])
-    return ids
-
-
-_PLAIN_COLUMNS = (
-    "chat_id, id, sender_id, date, text, entities, search_text, random_id, no_link_preview"
-)
-_INSERT_PLAIN_SQLITE = f"INSERT INTO messages ({_PLAIN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-_INSERT_PLAIN_POSTGRES = (
-    f"INSERT INTO messages ({_PLAIN_COLUMNS}) SELECT * FROM unnest(?::bigint[], ?::bigint[],"
-    " ?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::int[])"
-)
-# Advance each chat's counter by its number of new messages; the chats' rows are locked in id
-# order first, as concurrent batches (other nodes) may share chats (decision 0012).
-_NUMBER_POSTGRES = (
-    "WITH l AS (SELECT id FROM chats WHERE id = ANY(?) ORDER BY id FOR UPDATE)"
-    " UPDATE chats c SET last_message_id = c.last_message_id + v.n, last_activity = ?"
-    " FROM unnest(?::bigint[], ?::bigint[]) v(id, n) WHERE c.id = v.id"
-    " AND c.id IN (SELECT id FROM l) RETURNING c.id, c.last_message_id"
-)
-_NUMBER_SQLITE = (
-    "UPDATE chats SET last_message_id = last_message_id + v.n, last_activity = ?"
-    " FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS n"
-    " FROM json_each(?)) AS v WHERE chats.id = v.id RETURNING chats.id, chats.last_message_id"
-)
 
 
 async def by_random_id(conn: Conn, sender_id: int, random_id: int) -> tuple[int, int] | None:

@@ -23,9 +23,9 @@ class GatedBatcher(CountingBatcher):
         super().__init__(app)
         self.gate = asyncio.Event()
 
-    async def _store(self, batch, outbox):  # type: ignore[no-untyped-def]
+    async def _store(self, batch):  # type: ignore[no-untyped-def]
         await self.gate.wait()
-        return await super()._store(batch, outbox)
+        return await super()._store(batch)
 
 
 @pytest.fixture
