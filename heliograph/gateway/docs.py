@@ -19,6 +19,7 @@ from aiohttp import web
 from heliograph.domain.limits import Limits
 from heliograph.domain.text import ENTITY_TYPES
 from heliograph.gateway.hub import CLOSE_REVOKED, CLOSE_TOO_SLOW
+from heliograph.gateway.pipeline import MAX_UNDER_WAY
 from heliograph.gateway.ratelimit import DEFAULT_RATES
 from heliograph.gateway.schema import JSON, REF, openapi
 from heliograph.gateway.ws import AUTH_TIMEOUT, CLOSE_BAD_AUTH
@@ -112,7 +113,14 @@ The server pushes updates (see Staying in sync) and ephemeral events:
 ```
 
 A frame may be a JSON array of such objects, sent when several were ready at once: handle
-them in order. The server pings a socket it has had no frame from for 15 to 30 seconds, and
+them in order.
+
+You need not wait for an answer before the next call. A socket's calls take effect, and are
+answered, in the order you sent them: each starts once the one before has answered, except
+that `sendMessage` calls follow one another without waiting (up to $max_under_way under way),
+so a client can keep several messages in flight and they are stored in the order sent.
+
+The server pings a socket it has had no frame from for 15 to 30 seconds, and
 drops it when 15 more pass without one (WebSocket clients answer pings by themselves; any
 frame counts). While a socket is open you are online.
 Failed authentication sends `{"type": "error", "error": {...}}`, then closes the socket.
@@ -193,6 +201,7 @@ def guide() -> str:
         body_bytes=limits.body_bytes,
         entity_types=", ".join(sorted(ENTITY_TYPES)),
         auth_timeout=AUTH_TIMEOUT,
+        max_under_way=MAX_UNDER_WAY,
         close_revoked=CLOSE_REVOKED,
         close_bad_auth=CLOSE_BAD_AUTH,
         close_too_slow=CLOSE_TOO_SLOW,

@@ -71,7 +71,9 @@ class SocketCalls:
 
     async def _run(self, order: CallOrder, call_id: Any, method: str, params: Any) -> None:
         self._under_way += 1
-        token = CURRENT_CALL.set(order)
+        # Only a pipelined call may let the next one start early: a send made inside any
+        # other call (a bot's inline result, say) leaves the socket's order alone.
+        token = CURRENT_CALL.set(order if method in PIPELINED else None)
         try:
             answer = await self._answer(call_id, method, params)
             await order.earlier_finished()
