@@ -55,6 +55,7 @@ class SocketCalls:
             last = None
         order = CallOrder(last)
         self._last = order
+        self._under_way += 1  # now, not when its task first runs: the next frame checks it
         if last is None and method not in PIPELINED:
             await self._run(order, call_id, method, params)  # nothing under way: inline
             return
@@ -70,7 +71,6 @@ class SocketCalls:
             await asyncio.shield(self._last.finished)
 
     async def _run(self, order: CallOrder, call_id: Any, method: str, params: Any) -> None:
-        self._under_way += 1
         # Only a pipelined call may let the next one start early: a send made inside any
         # other call (a bot's inline result, say) leaves the socket's order alone.
         token = CURRENT_CALL.set(order if method in PIPELINED else None)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from heliograph.gateway.pipeline import MAX_UNDER_WAY
 from heliograph.server import Server
 from tests.conftest import base_url
 from tests.gateway.api import Api, Ws
@@ -91,3 +92,25 @@ async def test_other_calls_wait_for_the_call_before(api: Api) -> None:
     assert sent["result"]["message"]["id"] == 1
     assert "result" in deleted, deleted
     assert history["result"] == []
+
+
+async def test_a_socket_has_at_most_so_many_calls_under_way(api: Api, server: Server) -> None:
+    alice, bob = await api.make_user("alice"), await api.make_user("bob")
+    chat = await api.ok("getPrivateChat", alice.token, user_id=bob.user_id)
+    ws = await api.ws_connect(alice.token)
+    batcher = server.app.send_batcher = GatedBatcher(server.app)
+    count = MAX_UNDER_WAY + 4
+    for n in range(1, count + 1):
+        await ws.send(
+            {"id": n, "method": "sendMessage", "params": {"chat_id": chat["id"], "text": f"{n}"}}
+        )
+    # one send held in the batch, the others under way waiting for the next; no more start
+    await eventually(lambda: batcher.waiting == MAX_UNDER_WAY - 1)
+    await asyncio.sleep(0.2)
+    assert batcher.waiting == MAX_UNDER_WAY - 1
+    batcher.gate.set()
+    answers = await _answers(ws, list(range(1, count + 1)))
+    assert [a["id"] for a in answers] == list(range(1, count + 1))
+    assert [a["result"]["message"]["text"] for a in answers] == [
+        f"{n}" for n in range(1, count + 1)
+    ]
