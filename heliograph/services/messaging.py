@@ -329,13 +329,8 @@ async def send_message(
     `reply_markup` (a keyboard) is for bots; the caller has checked it."""
     check = check_text if media is None else check_caption
     checked = check(app, text, entities or [])
-    if (
-        media is None
-        and reply_to_message_id is None
-        and not anonymous
-        and reply_markup is None
-        and via_bot_id is None
-        and send_batch.is_plain(text, checked)
+    if send_batch.takes(
+        text, checked, media, reply_to_message_id, anonymous, reply_markup, via_bot_id
     ):
         batched = await send_batch.batcher_of(app).send(
             caller, chat_id, text, checked, random_id, no_link_preview

@@ -16,11 +16,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
 from heliograph.domain.entities import ChatKind, Message, MessageEntity
 from heliograph.domain.errors import ErrorCode, HeliographError
+from heliograph.domain.media import Media
 from heliograph.domain.text import hashtags, normalize_for_search
 from heliograph.services import messaging
 from heliograph.services.chats import ChatAccess, access_of
@@ -35,9 +37,26 @@ log = logging.getLogger(__name__)
 _NOTIFYING = frozenset({"mention", "text_mention"})
 
 
-def is_plain(text: str, entities: list[MessageEntity]) -> bool:
-    """Whether a text message (no media, reply, keyboard or anonymity) may be batched."""
-    return not any(e.type in _NOTIFYING for e in entities) and not hashtags(text)
+def takes(
+    text: str,
+    entities: list[MessageEntity],
+    media: Media | None,
+    reply_to: int | None,
+    anonymous: bool,
+    reply_markup: dict[str, Any] | None,
+    via_bot_id: int | None,
+) -> bool:
+    """Whether a send may go to the batch: plain text, perhaps formatted, that notifies no
+    one beyond the chat's update. (The chat is judged in the batch, see `_batchable`.)"""
+    return (
+        media is None
+        and reply_to is None
+        and not anonymous
+        and reply_markup is None
+        and via_bot_id is None
+        and not any(e.type in _NOTIFYING for e in entities)
+        and not hashtags(text)
+    )
 
 
 @dataclass(slots=True)

@@ -24,7 +24,9 @@ class PlainRow:
     search_text: str
     random_id: int | None
     no_link_preview: bool
-    recipients: Sequence[int]  # who gets the update (the sender among them)
+    # who gets the update (the sender among them): distinct and ascending, as
+    # `ChatAccess.member_ids` are
+    recipients: Sequence[int]
 
 
 async def write(tx: Conn, sends: list[PlainRow], now: int) -> list[tuple[int, dict[int, int]]]:
@@ -40,14 +42,10 @@ async def write(tx: Conn, sends: list[PlainRow], now: int) -> list[tuple[int, di
         raise
 
 
-def _recipients(s: PlainRow) -> list[int]:
-    return sorted(set(s.recipients))
-
-
 async def _write_postgres(
     tx: Conn, sends: list[PlainRow], now: int
 ) -> list[tuple[int, dict[int, int]]]:
-    entries = [(user_id, i) for i, s in enumerate(sends, 1) for user_id in _recipients(s)]
+    entries = [(user_id, i) for i, s in enumerate(sends, 1) for user_id in s.recipients]
     rows = await tx.fetch(
         _WRITE_POSTGRES,
         [s.chat_id for s in sends],
@@ -113,7 +111,7 @@ async def _write_sqlite(
     )
     per_user: dict[int, int] = {}
     for s in sends:
-        for user_id in _recipients(s):
+        for user_id in s.recipients:
             per_user[user_id] = per_user.get(user_id, 0) + 1
     given = {
         r["id"]: list(range(r["pts"] - per_user[r["id"]] + 1, r["pts"] + 1))
@@ -149,7 +147,7 @@ def _positions(
     found = []
     for s, message_id in zip(sends, ids, strict=True):
         pts_by_user = {}
-        for user_id in _recipients(s):
+        for user_id in s.recipients:
             if user_id in given:  # else no such user: no box
                 n = handed.get(user_id, 0)
                 handed[user_id] = n + 1
